@@ -1,0 +1,3 @@
+from vaudio.cli import main
+
+main()

@@ -1,0 +1,3 @@
+from vcore.cli import main
+
+main()

@@ -1,0 +1,63 @@
+"""Helpers shared by every package's CLI: user errors as one line and exit code 2, logging set-up."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+import typer
+
+from vcore.errors import UserError
+
+USER_ERROR_EXIT_CODE = 2
+
+
+def fail(message: str) -> typer.Exit:
+    """Print `error: <message>` on stderr and return the exit (code 2) for the caller to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=USER_ERROR_EXIT_CODE)
+
+
+def run_cli(app: typer.Typer, argv: list[str] | None = None) -> None:
+    """Run a typer app; a `UserError` anywhere below becomes one line on stderr and exit code 2."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except UserError as err:
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(USER_ERROR_EXIT_CODE)
+
+
+def configure_logging(quiet: bool = False) -> None:
+    """Only CLIs configure logging; libraries log through `logging.getLogger(__name__)`."""
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def version_command(distribution: str) -> Callable[[], None]:
+    """A `version` command for a package's CLI: prints the distribution's and vbound-core's versions."""
+
+    def show_version() -> None:
+        """Print this package's version and the vbound-core version it runs on."""
+        from importlib.metadata import version
+
+        typer.echo(f"{distribution} {version(distribution)} (vbound-core {version('vbound-core')})")
+
+    return show_version
+
+
+def make_app(name: str, help_text: str, distribution: str) -> typer.Typer:
+    """A package's root typer app: a command group (even with one command) with a `version` command."""
+    app = typer.Typer(
+        name=name, help=help_text, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+    )
+
+    @app.callback()
+    def group() -> None:
+        """Command group; subcommands do the work."""
+
+    app.command("version")(version_command(distribution))
+    return app

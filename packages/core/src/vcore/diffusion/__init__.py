@@ -1,0 +1,1 @@
+"""Gaussian diffusion maths shared by the diffusion bounds and the samplers."""

@@ -1,0 +1,3 @@
+from vgeom.cli import main
+
+main()

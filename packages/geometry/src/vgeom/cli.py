@@ -1,0 +1,17 @@
+"""The `vgeom` command line."""
+
+from __future__ import annotations
+
+from vcore.cli_support import make_app, run_cli
+
+app = make_app(
+    "vgeom", "vbound geometry: diffusion point clouds and SE(3)-diffusion registration.", "vbound-geometry"
+)
+
+
+def main() -> None:
+    run_cli(app)
+
+
+if __name__ == "__main__":
+    main()

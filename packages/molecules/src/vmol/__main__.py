@@ -1,0 +1,3 @@
+from vmol.cli import main
+
+main()

@@ -1,0 +1,3 @@
+from vodqa.cli import main
+
+main()
