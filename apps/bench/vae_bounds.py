@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from bench.timing import time_interleaved
-from vcore.bounds import iwae_bound, renyi_bound
+from vcore.bounds import iwae, renyi_bound
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -109,7 +109,7 @@ def time_case(case: VaeCase, k: int, alpha: float, rounds: int) -> dict[str, flo
     def vcore_step() -> None:
         clear_grads()
         lw = log_weights(encoder, decoder, x, k)
-        bound = iwae_bound(lw) if alpha == 0.0 else renyi_bound(lw, alpha)
+        bound = iwae(lw) if alpha == 0.0 else renyi_bound(lw, alpha)
         (-bound.sum()).backward()
 
     def inline_step() -> None:
