@@ -35,8 +35,8 @@ import math
 import torch
 from torch import Tensor
 
-# Above this |1 - alpha| the direct form's error (eps * log K / |r|) is already at rounding level.
-_DIRECT_ONLY_ABOVE = 0.5
+# From this |1 - alpha| on, the direct form's error (eps * log K / |r|) is already at rounding level.
+_DIRECT_FROM = 0.25
 
 
 def vr_max(log_weights: Tensor, dim: int = -1) -> Tensor:
@@ -53,6 +53,10 @@ def renyi_bound(
     normalised over `dim` (items with pi_k = 0, i.e. -inf, are ignored). Default: uniform, pi_k = 1/K.
     """
     lw = log_weights.movedim(dim, -1)
+    r = 1.0 - float(alpha)
+    if log_sample_weights is None and math.isfinite(r) and abs(r) >= _DIRECT_FROM:
+        # Fast path for the common case (uniform pi, alpha away from 1): the direct form only.
+        return (torch.logsumexp(r * lw, dim=-1) - math.log(lw.shape[-1])) / r
     if log_sample_weights is None:
         log_pi = torch.full_like(lw, -math.log(lw.shape[-1]))
     else:
@@ -66,10 +70,9 @@ def renyi_bound(
     if alpha == 1.0:
         return torch.where(support, pi * lw, 0.0).sum(dim=-1)
 
-    r = 1.0 - float(alpha)
     terms = (log_pi + r * lw).masked_fill(~support, -math.inf)
     direct = torch.logsumexp(terms, dim=-1) / r
-    if abs(r) > _DIRECT_ONLY_ABOVE:
+    if abs(r) >= _DIRECT_FROM:
         return direct
 
     usable = support & torch.isfinite(lw)
