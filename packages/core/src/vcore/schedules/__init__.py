@@ -1,5 +1,5 @@
-"""Noise schedules: discrete betas (linear, scaled linear, cosine, polynomial), the cosine log-SNR and
-DiffWave's fractional inference steps.
+"""Noise schedules: discrete betas (linear, scaled linear, cosine, polynomial), the cosine log-SNR,
+DiffWave's fractional inference steps and the learned monotone gamma(t) of VDM.
 
 Schedules are append-only once released: a released name always builds the same numbers.
 """
@@ -14,10 +14,9 @@ from torch import Tensor
 from vcore.schedules.cosine import cosine_alpha_bar, cosine_betas, cosine_log_snr
 from vcore.schedules.discrete import DiscreteSchedule
 from vcore.schedules.fractional import DIFFWAVE_FAST_BETAS, DIFFWAVE_TRAIN_BETAS, fractional_steps
+from vcore.schedules.learned import FixedLinearGamma, LearnedGamma
 from vcore.schedules.linear import linear_betas, scaled_linear_betas
 from vcore.schedules.polynomial import polynomial_alpha_bar, polynomial_betas
-
-# The learned monotone gamma(t) (vcore.schedules.learned) is exported by the lead once it lands.
 
 SCHEDULES: dict[str, Callable[..., Tensor]] = {
     "linear": linear_betas,
@@ -42,6 +41,8 @@ __all__ = [
     "DIFFWAVE_TRAIN_BETAS",
     "SCHEDULES",
     "DiscreteSchedule",
+    "FixedLinearGamma",
+    "LearnedGamma",
     "cosine_alpha_bar",
     "cosine_betas",
     "cosine_log_snr",
