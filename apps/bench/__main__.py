@@ -7,6 +7,7 @@ import json
 import platform
 import sys
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -16,11 +17,13 @@ from vcore.io.atomic import atomic_write_text
 TARGETS = {"small": 3.0, "MNIST": 1.25}
 
 
-def bound_rows(results: list[dict[str, object]]) -> list[str]:
-    rows = ["| case | bound | K | vcore ms | inline ms | pyro ms | speed-up vs pyro | target |", "|---|---|---|---|---|---|---|---|"]
+def bound_rows(results: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        "| case | bound | K | vcore ms | inline ms | pyro ms | speed-up vs pyro | target |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         secs = r["seconds_per_step"]
-        assert isinstance(secs, dict)
         target = next(v for key, v in TARGETS.items() if str(r["case"]).startswith(key))
         rows.append(
             f"| {r['case']} | {r['bound']} | {r['k']} | {secs['vcore'] * 1e3:.3f} | {secs['inline'] * 1e3:.3f} "
@@ -29,7 +32,7 @@ def bound_rows(results: list[dict[str, object]]) -> list[str]:
     return rows
 
 
-def ddim_rows(result: dict[str, object]) -> list[str]:
+def ddim_rows(result: dict[str, Any]) -> list[str]:
     return [
         "| DDIM loop | vcore us/step | diffusers us/step | diffusers / vcore | target |",
         "|---|---|---|---|---|",
@@ -43,14 +46,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     parser.add_argument("--rounds", type=int, default=20, help="interleaved timing rounds per contender")
     args = parser.parse_args(argv)
-    torch.set_num_threads(torch.get_num_threads())
-    report = {
-        "machine": {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads()},
+    report: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+        },
         "bounds_vs_pyro": vae_bounds.run(rounds=args.rounds),
         "ddim_overhead_vs_diffusers": ddim_overhead.run(rounds=args.rounds),
     }
     markdown = "\n".join(
-        ["# vcore benchmarks", "", *bound_rows(report["bounds_vs_pyro"]), "", *ddim_rows(report["ddim_overhead_vs_diffusers"]), ""]
+        [
+            "# vcore benchmarks",
+            "",
+            *bound_rows(report["bounds_vs_pyro"]),
+            "",
+            *ddim_rows(report["ddim_overhead_vs_diffusers"]),
+            "",
+        ]
     )
     args.out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out / "core.json", json.dumps(report, indent=2) + "\n")

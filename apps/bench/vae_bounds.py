@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -127,9 +128,9 @@ def time_case(case: VaeCase, k: int, alpha: float, rounds: int) -> dict[str, flo
     return time_interleaved({"vcore": vcore_step, "inline": inline_step, "pyro": pyro_step}, rounds=rounds)
 
 
-def run(k: int = 16, rounds: int = 20) -> list[dict[str, object]]:
+def run(k: int = 16, rounds: int = 20) -> list[dict[str, Any]]:
     """Every case and bound; ratios > 1 mean vcore is faster than pyro."""
-    results: list[dict[str, object]] = []
+    results: list[dict[str, Any]] = []
     for case in CASES:
         for bound_name, alpha in (("IWAE", 0.0), ("VR alpha=0.5", 0.5)):
             secs = time_case(case, k, alpha, rounds)
