@@ -1,0 +1,183 @@
+"""`vcore ppca-select data.csv --max-k K`: the number of PPCA components by maximal ELBO.
+
+Reads a numeric CSV (`vcore.ppca.csv_input`), standardises it once (`vcore.ppca.select.standardise`),
+fits variational-Bayes PPCA for k = 1..K (`vcore.ppca.vb`) and reports, per k, the ELBO (a lower
+bound on log p(X | k)) and the Tipping & Bishop maximised log-likelihood, in nats over the data set
+and per sample. The chosen k maximises the ELBO (Chérief-Abdellatif 2019).
+
+`--seed` only drives the NumPy generators of the random restarts (seeded with (seed, k)); nothing
+here uses torch or a global RNG, so torch is never imported and the command starts quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from vcore.cli_support import fail
+from vcore.errors import UserError
+
+if TYPE_CHECKING:
+    from vcore.ppca.csv_input import CsvMatrix
+    from vcore.ppca.select import Selection
+
+PREPROCESSING_NOTE = (
+    "each column centred; all columns divided by one global scale (RMS of the centred entries); "
+    "the same for every k. ELBO and log-likelihood are densities of the preprocessed data: add "
+    "log_jacobian for the centred data in its original units."
+)
+
+
+def _report(selection: Selection, matrix: CsvMatrix, seed: int, restarts: int) -> dict[str, Any]:
+    n = selection.n
+    pre = selection.preprocessing
+    return {
+        "file": str(matrix.path),
+        "n": n,
+        "d": selection.d,
+        "header": list(matrix.header) if matrix.header is not None else None,
+        "max_k": len(selection.results),
+        "chosen_k": selection.chosen_k,
+        "criterion": "maximal ELBO of variational-Bayes PPCA (Bishop 1999; Cherief-Abdellatif 2019)",
+        "units": "nats; totals over the data set, per_sample = total / n",
+        "preprocessing": {
+            "centre_columns": True,
+            "global_scale": pre.scale,
+            "column_means": [float(v) for v in pre.mean],
+            "log_jacobian": pre.log_jacobian,
+            "note": PREPROCESSING_NOTE,
+        },
+        "prior": {
+            "w_precision_alpha": selection.prior.alpha,
+            "mu_precision_beta": selection.prior.beta,
+            "tau_gamma_shape_a0": selection.prior.a0,
+            "tau_gamma_rate_b0": selection.prior.b0,
+        },
+        "seed": seed,
+        "restarts": restarts,
+        "per_k": [
+            {
+                "k": r.k,
+                "elbo": r.elbo,
+                "elbo_per_sample": r.elbo / n,
+                "max_log_likelihood": r.max_log_likelihood,
+                "max_log_likelihood_per_sample": r.max_log_likelihood / n,
+                "iterations": r.iterations,
+                "converged": r.converged,
+                "chosen": r.k == selection.chosen_k,
+            }
+            for r in selection.results
+        ],
+    }
+
+
+def _table(report: dict[str, Any]) -> str:
+    pre = report["preprocessing"]
+    lines = [
+        f"{report['file']}: n={report['n']} rows, d={report['d']} columns"
+        + (" (header row skipped)" if report["header"] is not None else ""),
+        f"preprocessing: columns centred, divided by one global scale {pre['global_scale']:.6g} (same for all k)",
+        "",
+        f"{'k':>3} {'ELBO (nats)':>16} {'ELBO/n':>11} {'max log-lik':>16} {'log-lik/n':>11} {'sweeps':>7}",
+    ]
+    for row in report["per_k"]:
+        mark = "  <- chosen" if row["chosen"] else ""
+        if not row["converged"]:
+            mark += "  (not converged)"
+        lines.append(
+            f"{row['k']:>3} {row['elbo']:>16.3f} {row['elbo_per_sample']:>11.5f} "
+            f"{row['max_log_likelihood']:>16.3f} {row['max_log_likelihood_per_sample']:>11.5f} "
+            f"{row['iterations']:>7}{mark}"
+        )
+    lines += [
+        "",
+        f"chosen k = {report['chosen_k']} (maximal ELBO, a lower bound on log p(X | k))",
+        "max log-lik (Tipping & Bishop) never decreases in k: shown for reference, not used to choose",
+    ]
+    return "\n".join(lines)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write text to path through a temp file in the same directory and os.replace."""
+    if not path.parent.is_dir():
+        raise UserError(f"{path}: cannot write the report, directory {path.parent} does not exist")
+    if path.is_dir():
+        raise UserError(f"{path}: cannot write the report, it is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise UserError(f"{path}: cannot write the report ({err.strerror or err})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise UserError(f"{path}: cannot write the report ({err.strerror or err})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _run(
+    data: Path, max_k: int, as_json: bool, out: Path | None, seed: int, restarts: int, quiet: bool
+) -> None:
+    from tqdm import tqdm
+
+    from vcore.ppca.csv_input import load_numeric_csv
+    from vcore.ppca.select import check_data, check_max_k, select_components
+
+    if not 0 <= seed < 2**32:
+        raise UserError(f"--seed must be in [0, 2**32), got {seed}")
+    if restarts < 0:
+        raise UserError(f"--restarts must be >= 0, got {restarts}")
+    matrix = load_numeric_csv(data)
+    source = str(data)
+    check_data(matrix.values, source)
+    check_max_k(max_k, matrix.values.shape[1], source)
+    with tqdm(
+        total=max_k, desc="ppca-select", unit="k", disable=True if quiet else None, file=sys.stderr
+    ) as bar:
+        selection = select_components(
+            matrix.values,
+            max_k,
+            restarts=restarts,
+            seed=seed,
+            source=source,
+            on_result=lambda _: bar.update(1),
+        )
+    report = _report(selection, matrix, seed, restarts)
+    text = json.dumps(report, indent=2)
+    if out is not None:
+        _write_atomic(out, text + "\n")
+    typer.echo(text if as_json else _table(report))
+    if out is not None and not quiet:
+        typer.echo(f"wrote {out}", err=True)
+
+
+def ppca_select(
+    data: Path = typer.Argument(
+        ..., help="CSV file: one row per sample, one numeric column per feature, optional header row."
+    ),
+    max_k: int = typer.Option(
+        ..., "--max-k", help="Largest number of components to try: 1 <= K <= columns - 1."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON instead of a table."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Also write the JSON report here (atomically)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random restarts."),
+    restarts: int = typer.Option(0, "--restarts", help="Random restarts per k besides the ML start."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or status lines on stderr."),
+) -> None:
+    """Choose the number of probabilistic-PCA components by maximal ELBO (variational Bayes, Bishop 1999)."""
+    try:
+        _run(data, max_k, as_json, out, seed, restarts, quiet)
+    except UserError as err:
+        raise fail(str(err)) from None
