@@ -18,7 +18,8 @@ is a lower bound on the evidence of the stated model. Mean field q = q(Z) q(W) q
     q(τ)   = Gamma(a, b)                a = a0 + nd/2,                  b = b0 + ½ Σ_n E‖x_n - W z_n - μ‖²
 
 Each update is the exact maximiser of L over its factor with the others fixed (PRML eq. 10.9), so
-coordinate ascent never decreases L; `fit_vb_ppca` checks that after every sweep. All expectations
+coordinate ascent never decreases L; `fit_vb_ppca` checks that after every sweep. The q(μ), q(W),
+q(τ) updates and KL terms are `vcore.ppca.meanfield`'s, with every row weight 1. All expectations
 are closed form:
 
     L = (nd/2)(⟨log τ⟩ - log 2π) - (⟨τ⟩/2) Σ_n E‖x_n - W z_n - μ‖²
@@ -35,8 +36,20 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.special import digamma, gammaln
+from scipy.special import digamma
 
+from vcore.ppca.meanfield import (
+    coordinate_ascent,
+    gamma_kl,
+    logdet_spd,
+    mu_factor,
+    mu_kl,
+    row_squared_errors,
+    spd_inverse,
+    tau_factor,
+    w_factor,
+    w_kl,
+)
 from vcore.ppca.ml import fit_ml_ppca
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -89,61 +102,21 @@ class VBFit:
     converged: bool
 
 
-def _spd_inverse(a: np.ndarray) -> np.ndarray:
-    inv = np.linalg.inv(a)
-    return 0.5 * (inv + inv.T)
-
-
-def _logdet(a: np.ndarray) -> float:
-    if a.shape[0] == 0:
-        return 0.0
-    return 2.0 * float(np.log(np.diag(np.linalg.cholesky(a))).sum())
-
-
 def expected_squared_error(x: np.ndarray, q: VBPosterior) -> float:
     """Σ_n E_q‖x_n - W z_n - μ‖², as a sum of non-negative terms (see the module docstring)."""
-    n, d = x.shape
-    resid = x - q.mu_mean - q.z_mean @ q.w_mean.T
-    mtm = q.w_mean.T @ q.w_mean
-    return float(
-        np.sum(resid * resid)
-        + n * d * q.mu_var
-        + n * np.sum(mtm * q.z_cov)
-        + d * np.sum(q.w_cov * q.zz_sum())
-    )
-
-
-def gamma_kl(a: float, b: float, a0: float, b0: float) -> float:
-    """KL(Gamma(a, b) ‖ Gamma(a0, b0)), shape-rate parametrisation."""
-    return float(
-        (a - a0) * digamma(a)
-        - gammaln(a)
-        + gammaln(a0)
-        + a0 * (math.log(b) - math.log(b0))
-        + a * (b0 - b) / b
-    )
+    errors = row_squared_errors(x, q.z_mean, q.z_cov, 1.0, q.w_mean, q.w_cov, q.mu_mean, q.mu_var)
+    return float(errors.sum())
 
 
 def elbo(x: np.ndarray, q: VBPosterior, prior: PPCAPrior) -> float:
     """The exact ELBO L(q) ≤ log p(X | k) of the module docstring, in nats (total over the rows)."""
     n, d = x.shape
     k = q.w_mean.shape[1]
-    e_tau = q.tau_mean
     e_log_tau = float(digamma(q.tau_shape)) - math.log(q.tau_rate)
-    log_lik = 0.5 * n * d * (e_log_tau - LOG_2PI) - 0.5 * e_tau * expected_squared_error(x, q)
-    kl_z = 0.5 * (n * np.trace(q.z_cov) + np.sum(q.z_mean**2) - n * k - n * _logdet(q.z_cov))
-    kl_w = 0.5 * (
-        prior.alpha * (d * np.trace(q.w_cov) + np.sum(q.w_mean**2))
-        - d * k
-        - d * k * math.log(prior.alpha)
-        - d * _logdet(q.w_cov)
-    )
-    kl_mu = 0.5 * (
-        prior.beta * (d * q.mu_var + np.sum(q.mu_mean**2))
-        - d
-        - d * math.log(prior.beta)
-        - d * math.log(q.mu_var)
-    )
+    log_lik = 0.5 * n * d * (e_log_tau - LOG_2PI) - 0.5 * q.tau_mean * expected_squared_error(x, q)
+    kl_z = 0.5 * (n * np.trace(q.z_cov) + np.sum(q.z_mean**2) - n * k - n * logdet_spd(q.z_cov))
+    kl_w = w_kl(q.w_mean, q.w_cov, prior.alpha)
+    kl_mu = mu_kl(q.mu_mean, q.mu_var, prior.beta)
     kl_tau = gamma_kl(q.tau_shape, q.tau_rate, prior.a0, prior.b0)
     return float(log_lik - kl_z - kl_w - kl_mu - kl_tau)
 
@@ -151,32 +124,29 @@ def elbo(x: np.ndarray, q: VBPosterior, prior: PPCAPrior) -> float:
 def update_z(x: np.ndarray, q: VBPosterior) -> VBPosterior:
     """q(z_n) = N(⟨τ⟩ Σ_z ⟨W⟩ᵀ (x_n - ⟨μ⟩), Σ_z) with Σ_z = (I + ⟨τ⟩⟨WᵀW⟩)⁻¹."""
     k = q.w_mean.shape[1]
-    z_cov = _spd_inverse(np.eye(k) + q.tau_mean * q.wtw())
+    z_cov = spd_inverse(np.eye(k) + q.tau_mean * q.wtw())
     z_mean = q.tau_mean * (x - q.mu_mean) @ q.w_mean @ z_cov
     return replace(q, z_mean=z_mean, z_cov=z_cov)
 
 
 def update_mu(x: np.ndarray, q: VBPosterior, prior: PPCAPrior) -> VBPosterior:
     """q(μ) = N(⟨τ⟩ v_μ Σ_n (x_n - ⟨W⟩ m_zn), v_μ I) with v_μ = 1 / (β + n⟨τ⟩)."""
-    n = x.shape[0]
-    mu_var = 1.0 / (prior.beta + n * q.tau_mean)
-    mu_mean = q.tau_mean * mu_var * (x.sum(axis=0) - q.w_mean @ q.z_mean.sum(axis=0))
+    ones = np.ones(x.shape[0])
+    mu_mean, mu_var = mu_factor(x, q.z_mean, q.w_mean, ones, q.tau_mean, prior.beta)
     return replace(q, mu_mean=mu_mean, mu_var=mu_var)
 
 
 def update_w(x: np.ndarray, q: VBPosterior, prior: PPCAPrior) -> VBPosterior:
     """q(w_i) = N(⟨τ⟩ Σ_w Σ_n m_zn (x_ni - m_μi), Σ_w) with Σ_w = (αI + ⟨τ⟩ Σ_n ⟨z_n z_nᵀ⟩)⁻¹."""
-    k = q.w_mean.shape[1]
-    w_cov = _spd_inverse(prior.alpha * np.eye(k) + q.tau_mean * q.zz_sum())
-    w_mean = q.tau_mean * (x - q.mu_mean).T @ q.z_mean @ w_cov
+    ones = np.ones(x.shape[0])
+    w_mean, w_cov = w_factor(x, q.z_mean, q.z_cov, ones, q.mu_mean, ones, q.tau_mean, prior.alpha)
     return replace(q, w_mean=w_mean, w_cov=w_cov)
 
 
 def update_tau(x: np.ndarray, q: VBPosterior, prior: PPCAPrior) -> VBPosterior:
     """q(τ) = Gamma(a0 + nd/2, b0 + ½ Σ_n E‖x_n - W z_n - μ‖²)."""
     n, d = x.shape
-    shape = prior.a0 + 0.5 * n * d
-    rate = prior.b0 + 0.5 * expected_squared_error(x, q)
+    shape, rate = tau_factor(expected_squared_error(x, q), n, d, prior.a0, prior.b0)
     return replace(q, tau_shape=shape, tau_rate=rate)
 
 
@@ -236,20 +206,11 @@ def fit_vb_ppca(
     """
     prior = PPCAPrior() if prior is None else prior
     x = np.asarray(x, dtype=np.float64)
-    q = initial_posterior(x, k, prior, rng)
-    trace = [elbo(x, q, prior)]
-    converged = False
-    for _ in range(max_iter):
-        q = sweep(x, q, prior)
-        value = elbo(x, q, prior)
-        previous = trace[-1]
-        trace.append(value)
-        slack = 1e-10 * abs(previous) + 1e-9
-        if value < previous - slack:
-            raise RuntimeError(f"ELBO decreased from {previous!r} to {value!r}: a coordinate update is wrong")
-        if value - previous <= tol * abs(value):
-            converged = True
-            break
-    return VBFit(
-        posterior=q, elbo=trace[-1], trace=np.asarray(trace), iterations=len(trace) - 1, converged=converged
+    q, trace, converged = coordinate_ascent(
+        initial_posterior(x, k, prior, rng),
+        lambda q: sweep(x, q, prior),
+        lambda q: elbo(x, q, prior),
+        tol=tol,
+        max_iter=max_iter,
     )
+    return VBFit(posterior=q, elbo=float(trace[-1]), trace=trace, iterations=len(trace) - 1, converged=converged)
