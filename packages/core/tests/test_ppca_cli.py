@@ -119,21 +119,52 @@ def test_json_report(demo_csv: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["chosen_k"] == 3
+    assert (report["noise"], report["noise_models_fitted"]) == ("auto", ["gaussian", "student-t"])
+    assert (report["chosen_noise"], report["chosen_nu"]) == ("gaussian", None)
+    assert "Gaussian PPCA" in report["max_log_likelihood_model"]
     assert (report["n"], report["d"], report["max_k"]) == (1000, 10, 5)
     assert report["header"] == [f"x{j}" for j in range(1, 11)]
     assert [row["k"] for row in report["per_k"]] == [1, 2, 3, 4, 5]
     assert [row["chosen"] for row in report["per_k"]] == [False, False, True, False, False]
-    expected = select_components(load_numeric_csv(demo_csv).values, 5)
+    expected = select_components(load_numeric_csv(demo_csv).values, 5, noise="auto")
     for row, ref in zip(report["per_k"], expected.results, strict=True):
-        assert row["elbo"] == ref.elbo
+        assert row["elbo"] == ref.elbo == max(fit.elbo for fit in ref.fits)
+        assert row["noise"] == ref.best.noise
+        for fit in ref.fits:
+            assert row["elbo_by_noise"][fit.noise]["elbo"] == fit.elbo
+            assert row["elbo_by_noise"][fit.noise]["iterations"] == fit.iterations
+        assert row["elbo_by_noise"]["student-t"]["nu"] == ref.fit("student-t").nu  # type: ignore[union-attr]
+        assert "nu" not in row["elbo_by_noise"]["gaussian"]
         assert row["max_log_likelihood"] == ref.max_log_likelihood
         assert row["elbo_per_sample"] == pytest.approx(ref.elbo / 1000, rel=1e-15)
         assert row["max_log_likelihood_per_sample"] == pytest.approx(ref.max_log_likelihood / 1000, rel=1e-15)
-    assert report["per_k"][2]["elbo"] == pytest.approx(-7968.13, abs=0.05)  # recorded
+    assert report["per_k"][2]["elbo"] == pytest.approx(-7968.13, abs=0.05)  # recorded (Gaussian)
+    assert report["per_k"][2]["elbo_by_noise"]["student-t"]["elbo"] == pytest.approx(-7969.70, abs=0.05)
     pre = report["preprocessing"]
     assert pre["centre_columns"] is True
     assert pre["global_scale"] == pytest.approx(expected.preprocessing.scale)
     assert len(pre["column_means"]) == 10
+
+
+def test_json_names_the_student_t_model_on_heavy_tailed_data(tmp_path: Path) -> None:
+    path = tmp_path / "t3.csv"
+    write_csv(path, make_ppca_data(1000, 10, 3, noise_scale=0.5, noise="student-t", df=3.0, rng=8).x)
+    result = RUNNER.invoke(app, ["ppca-select", str(path), "--max-k", "5", "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    # the Gaussian model alone picks k=5 on this seed; the (noise, k) choice gets the true k
+    assert (report["chosen_k"], report["chosen_noise"]) == (3, "student-t")
+    assert 5.0 < report["chosen_nu"] < 15.0
+    assert report["chosen_nu"] == report["per_k"][2]["elbo_by_noise"]["student-t"]["nu"]
+    assert report["per_k"][2]["elbo"] == pytest.approx(-5756.66, abs=0.05)  # recorded
+    assert "fitted by maximising the ELBO" in report["prior"]["student_t_nu"]
+    gaussian_only = RUNNER.invoke(
+        app, ["ppca-select", str(path), "--max-k", "5", "--json", "-q", "--noise", "gaussian"]
+    )
+    report_g = json.loads(gaussian_only.stdout)
+    assert (report_g["chosen_k"], report_g["chosen_noise"], report_g["noise"]) == (5, "gaussian", "gaussian")
+    assert list(report_g["per_k"][0]["elbo_by_noise"]) == ["gaussian"]
+    assert "student_t_nu" not in report_g["prior"]
 
 
 def test_table_marks_the_chosen_k(demo_csv: Path) -> None:
@@ -142,9 +173,42 @@ def test_table_marks_the_chosen_k(demo_csv: Path) -> None:
     rows = [line.split() for line in result.stdout.splitlines() if line[:3].strip().isdigit()]
     assert [int(r[0]) for r in rows] == [1, 2, 3, 4]
     assert [("<-" in r) for r in rows] == [False, False, True, False]
+    assert rows[2][-3:] == ["<-", "chosen", "(gaussian)"]
+    # k, ELBO gaussian, ELBO student-t, nu, ELBO/n (the larger), max log-lik, log-lik/n, sweeps g/t
+    assert float(rows[2][1]) == pytest.approx(-7968.134, abs=1e-3)
+    assert float(rows[2][2]) == pytest.approx(-7969.70, abs=0.05)
+    assert float(rows[2][3]) == pytest.approx(1000.0, abs=0.05)
+    assert float(rows[2][4]) == pytest.approx(-7.968134, abs=1e-5)
+    assert "chosen k = 3, noise = gaussian" in result.stdout
+    assert "Gaussian PPCA (Tipping & Bishop)" in result.stdout
+
+    single = RUNNER.invoke(
+        app, ["ppca-select", str(demo_csv), "--max-k", "4", "--quiet", "--noise", "gaussian"]
+    )
+    rows = [line.split() for line in single.stdout.splitlines() if line[:3].strip().isdigit()]
     assert float(rows[2][1]) == pytest.approx(-7968.134, abs=1e-3)  # ELBO in nats
     assert float(rows[2][2]) == pytest.approx(-7.968134, abs=1e-5)  # per sample
-    assert "chosen k = 3" in result.stdout
+    assert "chosen k = 3, noise = gaussian" in single.stdout
+
+
+@pytest.mark.parametrize("runner", ["cli-runner", "subprocess"])
+def test_bad_noise_value_exits_2_with_one_line(demo_csv: Path, runner: str) -> None:
+    args = ["ppca-select", str(demo_csv), "--max-k", "3", "--noise", "laplace"]
+    expected = "error: --noise must be one of auto, gaussian, student-t, got 'laplace'"
+    if runner == "cli-runner":
+        result = RUNNER.invoke(app, args)
+        code, stdout, stderr = result.exit_code, result.stdout, result.stderr
+    else:
+        proc = subprocess.run(
+            [sys.executable, "-m", "vcore", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+            timeout=120,
+            check=False,
+        )
+        code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
+    assert (code, stdout, stderr.splitlines()) == (2, "", [expected])
 
 
 def test_out_writes_the_report_atomically(demo_csv: Path, tmp_path: Path) -> None:

@@ -28,16 +28,76 @@ def test_picks_the_true_k_with_gaussian_noise() -> None:
     assert elbos[2] == pytest.approx(-7968.13, abs=0.05)  # recorded
 
 
-def test_picks_the_true_k_with_student_t_noise_in_at_least_8_of_10_seeds() -> None:
-    """Seeds 0-9 give exactly 8 of 10 (the others pick 4 and 5). Over seeds 0-99 the rate is 77%: Gaussian
-    PPCA is misspecified under t_3 noise, whose heavy tails leave spurious variance directions."""
-    picks = [
-        select_components(
-            make_ppca_data(1000, 10, 3, noise_scale=0.5, noise="student-t", df=3.0, rng=s).x, 6
-        ).chosen_k
-        for s in range(10)
-    ]
+def _t3_data(seed: int) -> np.ndarray:
+    return make_ppca_data(1000, 10, 3, noise_scale=0.5, noise="student-t", df=3.0, rng=seed).x
+
+
+def test_auto_picks_k3_with_student_t_noise_in_at_least_8_of_10_seeds() -> None:
+    """The issue's requirement: t_3 noise, true k=3, d=10, n=1000 gives k=3 in at least 8 of 10 seeds.
+
+    noise="auto" fits Gaussian and Student-t VB PPCA for every k and keeps the (noise, k) with the largest
+    ELBO. Measured once offline over seeds 0-199: k=3 in 200/200 (10/10 in each of the 20 blocks of 10),
+    always with the Student-t family; the Gaussian model alone gets 152/200 (5 to 10 per block). Also
+    measured, seeds 0-49: t_2 noise 50/50 (Gaussian alone 10/50), t_5 noise 50/50 (Gaussian alone 50/50).
+    Seeds 0-9 here give 10/10, and in each the k=3 Student-t ELBO beats the k=4 one by more than 60 nats
+    and the best Gaussian one by more than 350.
+    """
+    picks = []
+    for seed in range(10):
+        sel = select_components(_t3_data(seed), 6, noise="auto")
+        picks.append(sel.chosen_k)
+        assert sel.chosen_noise == "student-t", seed
+        assert 5.0 < (sel.chosen.nu or 0.0) < 15.0  # the multivariate t fitted to i.i.d. t_3 noise
+        t_elbos = [r.fit("student-t").elbo for r in sel.results]  # type: ignore[union-attr]
+        if sel.chosen_k == 3:
+            assert t_elbos[2] - t_elbos[3] > 60.0, (seed, t_elbos)
+            assert t_elbos[2] - max(r.fit("gaussian").elbo for r in sel.results) > 350.0  # type: ignore[union-attr]
     assert sum(k == 3 for k in picks) >= 8, picks
+
+
+def test_gaussian_model_alone_under_student_t_noise_characterisation() -> None:
+    """Characterisation, not the issue's criterion (see the auto test above): the Gaussian model alone.
+
+    Seeds 0-9 pick [3, 3, 3, 3, 3, 4, 3, 3, 5, 3]; k=3 in 77/100 over seeds 0-99, 152/200 over 0-199. Gaussian
+    PPCA is misspecified under t_3 noise: the heavy tails leave spurious variance directions whose
+    likelihood gain grows with n, so extra components pay for their Occam penalty.
+    """
+    picks = [select_components(_t3_data(seed), 6, noise="gaussian").chosen_k for seed in range(10)]
+    assert picks == [3, 3, 3, 3, 3, 4, 3, 3, 5, 3]
+
+
+def test_auto_picks_k3_and_the_gaussian_family_with_gaussian_noise() -> None:
+    """Measured once offline over seeds 0-99: auto picks k=3 with the Gaussian family in 100/100.
+
+    On Gaussian data ν̂ runs to the top of its range (1000) and the Student-t ELBO stays O(n/ν) nats below
+    the Gaussian one, so the simpler family wins.
+    """
+    data = make_ppca_data(1000, 10, 3, noise_scale=0.5, noise="gaussian", rng=0)
+    sel = select_components(data.x, 6, noise="auto")
+    assert (sel.chosen_k, sel.chosen_noise, sel.noise) == (3, "gaussian", "auto")
+    gauss = select_components(data.x, 6, noise="gaussian")
+    for ra, rg in zip(sel.results, gauss.results, strict=True):
+        assert [f.noise for f in ra.fits] == ["gaussian", "student-t"]
+        assert ra.fit("gaussian") == rg.fits[0]  # the same Gaussian fits as the Gaussian-only selection
+        assert ra.max_log_likelihood == rg.max_log_likelihood
+    r3 = sel.results[2]
+    t3 = r3.fit("student-t")
+    assert t3 is not None
+    assert t3.nu is not None
+    assert t3.elbo == pytest.approx(-7969.70, abs=0.05)  # recorded
+    assert t3.nu == pytest.approx(1000.0, rel=1e-3)
+    assert 0.5 < r3.elbo - t3.elbo < 3.0
+    assert r3.elbo == pytest.approx(-7968.13, abs=0.05)  # the Gaussian one, recorded as above
+
+
+def test_student_t_only_and_noise_validation() -> None:
+    x = _t3_data(0)
+    sel = select_components(x, 4, noise="student-t")
+    assert (sel.chosen_k, sel.chosen_noise) == (3, "student-t")
+    assert all([f.noise for f in r.fits] == ["student-t"] and r.fit("gaussian") is None for r in sel.results)
+    assert sel.results[2].elbo == pytest.approx(-7402.43, abs=0.05)  # recorded
+    with pytest.raises(ValueError, match="noise must be one of auto, gaussian, student-t, got 'laplace'"):
+        select_components(x, 4, noise="laplace")
 
 
 @pytest.mark.parametrize(("d", "k_true"), [(6, 1), (8, 5), (12, 2)])

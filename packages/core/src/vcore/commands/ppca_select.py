@@ -1,9 +1,11 @@
-"""`vcore ppca-select data.csv --max-k K`: the number of PPCA components by maximal ELBO.
+"""`vcore ppca-select data.csv --max-k K [--noise auto]`: the number of PPCA components by maximal ELBO.
 
 Reads a numeric CSV (`vcore.ppca.csv_input`), standardises it once (`vcore.ppca.select.standardise`),
-fits variational-Bayes PPCA for k = 1..K (`vcore.ppca.vb`) and reports, per k, the ELBO (a lower
-bound on log p(X | k)) and the Tipping & Bishop maximised log-likelihood, in nats over the data set
-and per sample. The chosen k maximises the ELBO (Chérief-Abdellatif 2019).
+fits variational-Bayes PPCA for k = 1..K with Gaussian noise (`vcore.ppca.vb`), Student-t noise
+(`vcore.ppca.robust_vb`) or both (`--noise auto`, the default), and reports, per k, the ELBO of each
+noise model (a lower bound on log p(X | k, noise)) and the Tipping & Bishop maximised log-likelihood of
+Gaussian PPCA, in nats over the data set and per sample. The chosen (noise, k) maximises the ELBO
+(Chérief-Abdellatif 2019).
 
 `--seed` only drives the NumPy generators of the random restarts (seeded with (seed, k)); nothing
 here uses torch or a global RNG, so torch is never imported and the command starts quickly.
@@ -25,7 +27,12 @@ from vcore.errors import UserError
 
 if TYPE_CHECKING:
     from vcore.ppca.csv_input import CsvMatrix
-    from vcore.ppca.select import Selection
+    from vcore.ppca.select import NoiseFit, Selection
+
+CRITERION = (
+    "maximal ELBO over (noise model, k): variational-Bayes PPCA with Gaussian noise (Bishop 1999) and/or "
+    "Student-t noise with nu fitted (Archambeau et al. 2006); Cherief-Abdellatif 2019"
+)
 
 PREPROCESSING_NOTE = (
     "each column centred; all columns divided by one global scale (RMS of the centred entries); "
@@ -34,17 +41,45 @@ PREPROCESSING_NOTE = (
 )
 
 
+def _fit_report(fit: NoiseFit, n: int) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "elbo": fit.elbo,
+        "elbo_per_sample": fit.elbo / n,
+        "iterations": fit.iterations,
+        "converged": fit.converged,
+    }
+    if fit.nu is not None:
+        row["nu"] = fit.nu
+    return row
+
+
 def _report(selection: Selection, matrix: CsvMatrix, seed: int, restarts: int) -> dict[str, Any]:
+    from vcore.ppca.robust_vb import NU_BOUNDS
+
     n = selection.n
     pre = selection.preprocessing
+    fitted = [fit.noise for fit in selection.results[0].fits]
+    prior: dict[str, Any] = {
+        "w_precision_alpha": selection.prior.alpha,
+        "mu_precision_beta": selection.prior.beta,
+        "tau_gamma_shape_a0": selection.prior.a0,
+        "tau_gamma_rate_b0": selection.prior.b0,
+    }
+    if "student-t" in fitted:
+        prior["student_t_nu"] = f"fitted by maximising the ELBO in [{NU_BOUNDS[0]:g}, {NU_BOUNDS[1]:g}]"
     return {
         "file": str(matrix.path),
         "n": n,
         "d": selection.d,
         "header": list(matrix.header) if matrix.header is not None else None,
         "max_k": len(selection.results),
+        "noise": selection.noise,
+        "noise_models_fitted": fitted,
         "chosen_k": selection.chosen_k,
-        "criterion": "maximal ELBO of variational-Bayes PPCA (Bishop 1999; Cherief-Abdellatif 2019)",
+        "chosen_noise": selection.chosen_noise,
+        "chosen_nu": selection.chosen.nu,
+        "criterion": CRITERION,
+        "max_log_likelihood_model": "Gaussian PPCA (Tipping & Bishop 1999), whatever the noise models fitted",
         "units": "nats; totals over the data set, per_sample = total / n",
         "preprocessing": {
             "centre_columns": True,
@@ -53,12 +88,7 @@ def _report(selection: Selection, matrix: CsvMatrix, seed: int, restarts: int) -
             "log_jacobian": pre.log_jacobian,
             "note": PREPROCESSING_NOTE,
         },
-        "prior": {
-            "w_precision_alpha": selection.prior.alpha,
-            "mu_precision_beta": selection.prior.beta,
-            "tau_gamma_shape_a0": selection.prior.a0,
-            "tau_gamma_rate_b0": selection.prior.b0,
-        },
+        "prior": prior,
         "seed": seed,
         "restarts": restarts,
         "per_k": [
@@ -66,6 +96,8 @@ def _report(selection: Selection, matrix: CsvMatrix, seed: int, restarts: int) -
                 "k": r.k,
                 "elbo": r.elbo,
                 "elbo_per_sample": r.elbo / n,
+                "noise": r.best.noise,
+                "elbo_by_noise": {fit.noise: _fit_report(fit, n) for fit in r.fits},
                 "max_log_likelihood": r.max_log_likelihood,
                 "max_log_likelihood_per_sample": r.max_log_likelihood / n,
                 "iterations": r.iterations,
@@ -79,26 +111,44 @@ def _report(selection: Selection, matrix: CsvMatrix, seed: int, restarts: int) -
 
 def _table(report: dict[str, Any]) -> str:
     pre = report["preprocessing"]
+    fitted = report["noise_models_fitted"]
+    robust = "student-t" in fitted
+    elbo_heads = [f"ELBO {noise}" for noise in fitted] if len(fitted) > 1 else ["ELBO (nats)"]
+    heads = [f"{'k':>3}", *(f"{h:>16}" for h in elbo_heads), *([f"{'nu':>7}"] if robust else [])]
+    heads += [f"{'ELBO/n':>11}", f"{'max log-lik':>16}", f"{'log-lik/n':>11}", f"{'sweeps':>9}"]
     lines = [
         f"{report['file']}: n={report['n']} rows, d={report['d']} columns"
         + (" (header row skipped)" if report["header"] is not None else ""),
         f"preprocessing: columns centred, divided by one global scale {pre['global_scale']:.6g} (same for all k)",
+        f"noise models: {', '.join(fitted)}" + (" (--noise auto)" if report["noise"] == "auto" else ""),
         "",
-        f"{'k':>3} {'ELBO (nats)':>16} {'ELBO/n':>11} {'max log-lik':>16} {'log-lik/n':>11} {'sweeps':>7}",
+        " ".join(heads),
     ]
     for row in report["per_k"]:
-        mark = "  <- chosen" if row["chosen"] else ""
-        if not row["converged"]:
-            mark += "  (not converged)"
-        lines.append(
-            f"{row['k']:>3} {row['elbo']:>16.3f} {row['elbo_per_sample']:>11.5f} "
-            f"{row['max_log_likelihood']:>16.3f} {row['max_log_likelihood_per_sample']:>11.5f} "
-            f"{row['iterations']:>7}{mark}"
+        fits = row["elbo_by_noise"]
+        mark = f"  <- chosen ({report['chosen_noise']})" if row["chosen"] else ""
+        stalled = [noise for noise in fitted if not fits[noise]["converged"]]
+        if stalled:
+            mark += f"  (not converged: {', '.join(stalled)})"
+        line = f"{row['k']:>3} " + " ".join(f"{fits[noise]['elbo']:>16.3f}" for noise in fitted)
+        if robust:
+            line += f" {fits['student-t']['nu']:>7.2f}"
+        sweeps = "/".join(str(fits[noise]["iterations"]) for noise in fitted)
+        line += (
+            f" {row['elbo_per_sample']:>11.5f} {row['max_log_likelihood']:>16.3f}"
+            f" {row['max_log_likelihood_per_sample']:>11.5f} {sweeps:>9}{mark}"
         )
+        lines.append(line)
+    nu = f", nu = {report['chosen_nu']:.3g}" if report["chosen_nu"] is not None else ""
     lines += [
         "",
-        f"chosen k = {report['chosen_k']} (maximal ELBO, a lower bound on log p(X | k))",
-        "max log-lik (Tipping & Bishop) never decreases in k: shown for reference, not used to choose",
+        f"chosen k = {report['chosen_k']}, noise = {report['chosen_noise']}{nu} "
+        "(maximal ELBO, a lower bound on log p(X | k, noise))",
+        "ELBO/n: the larger ELBO of the row, per sample; nu: fitted Student-t degrees of freedom"
+        if len(fitted) > 1
+        else "ELBO/n: the ELBO per sample" + ("; nu: fitted Student-t degrees of freedom" if robust else ""),
+        "max log-lik: maximised likelihood of Gaussian PPCA (Tipping & Bishop) whatever the noise model; "
+        "it never decreases in k: shown for reference, not used to choose",
     ]
     return "\n".join(lines)
 
@@ -126,17 +176,26 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _run(
-    data: Path, max_k: int, as_json: bool, out: Path | None, seed: int, restarts: int, quiet: bool
+    data: Path,
+    max_k: int,
+    noise: str,
+    as_json: bool,
+    out: Path | None,
+    seed: int,
+    restarts: int,
+    quiet: bool,
 ) -> None:
     from tqdm import tqdm
 
     from vcore.ppca.csv_input import load_numeric_csv
-    from vcore.ppca.select import check_data, check_max_k, select_components
+    from vcore.ppca.select import NOISE_CHOICES, check_data, check_max_k, select_components
 
     if not 0 <= seed < 2**32:
         raise UserError(f"--seed must be in [0, 2**32), got {seed}")
     if restarts < 0:
         raise UserError(f"--restarts must be >= 0, got {restarts}")
+    if noise not in NOISE_CHOICES:
+        raise UserError(f"--noise must be one of {', '.join(NOISE_CHOICES)}, got {noise!r}")
     matrix = load_numeric_csv(data)
     source = str(data)
     check_data(matrix.values, source)
@@ -147,6 +206,7 @@ def _run(
         selection = select_components(
             matrix.values,
             max_k,
+            noise=noise,
             restarts=restarts,
             seed=seed,
             source=source,
@@ -168,6 +228,11 @@ def ppca_select(
     max_k: int = typer.Option(
         ..., "--max-k", help="Largest number of components to try: 1 <= K <= columns - 1."
     ),
+    noise: str = typer.Option(
+        "auto",
+        "--noise",
+        help="Noise model: gaussian, student-t (multivariate t, nu fitted), or auto (both; largest ELBO wins).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON instead of a table."),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Also write the JSON report here (atomically)."
@@ -176,8 +241,8 @@ def ppca_select(
     restarts: int = typer.Option(0, "--restarts", help="Random restarts per k besides the ML start."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or status lines on stderr."),
 ) -> None:
-    """Choose the number of probabilistic-PCA components by maximal ELBO (variational Bayes, Bishop 1999)."""
+    """Choose the number of probabilistic-PCA components (and the noise model) by maximal ELBO (variational Bayes)."""
     try:
-        _run(data, max_k, as_json, out, seed, restarts, quiet)
+        _run(data, max_k, noise, as_json, out, seed, restarts, quiet)
     except UserError as err:
         raise fail(str(err)) from None

@@ -213,4 +213,6 @@ def fit_vb_ppca(
         tol=tol,
         max_iter=max_iter,
     )
-    return VBFit(posterior=q, elbo=float(trace[-1]), trace=trace, iterations=len(trace) - 1, converged=converged)
+    return VBFit(
+        posterior=q, elbo=float(trace[-1]), trace=trace, iterations=len(trace) - 1, converged=converged
+    )
