@@ -14,9 +14,7 @@ here uses torch or a global RNG, so torch is never imported and the command star
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +22,7 @@ import typer
 
 from vcore.cli_support import fail
 from vcore.errors import UserError
+from vcore.io.atomic import atomic_write_text
 
 if TYPE_CHECKING:
     from vcore.ppca.csv_input import CsvMatrix
@@ -154,25 +153,15 @@ def _table(report: dict[str, Any]) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Write text to path through a temp file in the same directory and os.replace."""
+    """Write the report atomically; a folder that is missing or not writable is the user's error."""
     if not path.parent.is_dir():
         raise UserError(f"{path}: cannot write the report, directory {path.parent} does not exist")
     if path.is_dir():
         raise UserError(f"{path}: cannot write the report, it is a directory")
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        atomic_write_text(path, text)
     except OSError as err:
         raise UserError(f"{path}: cannot write the report ({err.strerror or err})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise UserError(f"{path}: cannot write the report ({err.strerror or err})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _run(

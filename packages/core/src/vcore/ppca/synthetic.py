@@ -10,8 +10,6 @@ standard deviation is s when ν > 2; for ν ≤ 2 the variance is infinite and s
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -21,6 +19,7 @@ import typer
 
 from vcore.cli_support import run_cli
 from vcore.errors import UserError
+from vcore.io.atomic import atomic_write_text
 
 NoiseKind = Literal["gaussian", "student-t"]
 
@@ -70,17 +69,10 @@ def make_ppca_data(
 
 
 def write_csv(path: Path, x: np.ndarray) -> None:
-    """Write rows with a header `x1,...,xd`, exactly (repr-precision floats), via temp file + rename."""
+    """Write rows with a header `x1,...,xd`, exactly (repr-precision floats), atomically."""
     header = ",".join(f"x{j + 1}" for j in range(x.shape[1]))
     lines = [header] + [",".join(repr(float(v)) for v in row) for row in x]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write("\n".join(lines) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
