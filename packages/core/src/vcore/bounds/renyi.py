@@ -52,7 +52,8 @@ def renyi_bound(
     `log_sample_weights` (same shape as `log_weights`, optional) are unnormalised log pi_k; they are
     normalised over `dim` (items with pi_k = 0, i.e. -inf, are ignored). Default: uniform, pi_k = 1/K.
     """
-    lw = log_weights.movedim(dim, -1)
+    # movedim is an autograd node even when it changes nothing: skip it in the usual dim=-1 case.
+    lw = log_weights if dim in (-1, log_weights.dim() - 1) else log_weights.movedim(dim, -1)
     r = 1.0 - float(alpha)
     if log_sample_weights is None and math.isfinite(r) and abs(r) >= _DIRECT_FROM:
         # Fast path for the common case (uniform pi, alpha away from 1): the direct form only.
