@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from vcore.cli_support import make_app, run_cli
+from vgeom.commands.data import data_app
 
 app = make_app(
     "vgeom", "vbound geometry: diffusion point clouds and SE(3)-diffusion registration.", "vbound-geometry"
 )
+
+app.add_typer(data_app, name="data")
 
 
 def main() -> None:

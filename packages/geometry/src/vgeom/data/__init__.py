@@ -1,0 +1,1 @@
+"""Shape datasets: surface sampling, procedural and CGAL meshes, the vgeom-shapes/1 format."""
