@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from vcore.cli_support import make_app, run_cli
 from vgeom.commands.data import data_app
+from vgeom.commands.eval import eval_command
 
 app = make_app(
     "vgeom", "vbound geometry: diffusion point clouds and SE(3)-diffusion registration.", "vbound-geometry"
 )
 
 app.add_typer(data_app, name="data")
+app.command("eval")(eval_command)
 
 
 def main() -> None:
