@@ -111,7 +111,7 @@ def test_latent_kl_to_an_identity_flow_is_the_gaussian_kl(classes: int) -> None:
     labels = label.expand(z.shape[0]) if classes == 2 else None
     with torch.no_grad():
         estimate = latent_kl(log_var.expand(z.shape[0], -1), flow.log_prob(z, labels))
-    prior_mean, prior_std = flow.base_mean[label], flow.base_log_std[label].exp()
+    prior_mean, prior_std = flow.base_mean[label].detach(), flow.base_log_std[label].exp().detach()
     closed = torch.distributions.kl_divergence(
         torch.distributions.Normal(mean, (0.5 * log_var).exp()),
         torch.distributions.Normal(prior_mean, prior_std),

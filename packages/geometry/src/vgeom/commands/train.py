@@ -25,7 +25,7 @@ def train_command(
     run_dir: Annotated[
         Path | None, typer.Option("--run-dir", help="checkpoints and metrics.jsonl (default: <out>.run)")
     ] = None,
-    max_steps: Annotated[int, typer.Option("--max-steps", help="optimizer steps")] = 4000,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="optimizer steps")] = 10000,
     batch_size: Annotated[int, typer.Option("--batch-size", help="clouds per step")] = 32,
     points: Annotated[int, typer.Option("--points", help="points per cloud per step (random subset)")] = 512,
     category: Annotated[
@@ -38,7 +38,7 @@ def train_command(
     latent_dim: Annotated[int, typer.Option("--latent-dim", help="shape latent size")] = 128,
     width: Annotated[
         int, typer.Option("--width", help="decoder/encoder base width (128 = the paper's)")
-    ] = 64,
+    ] = 128,
     flow_depth: Annotated[int, typer.Option("--flow-depth", help="coupling layers in the prior")] = 14,
     loss: Annotated[
         str, typer.Option("--loss", help="simple (eps MSE + w KL) or vlb (the bound)")

@@ -42,8 +42,8 @@ class PointDiffusionConfig:
 
     mode: str = "gen"  # "gen" (flow prior) or "ae"
     latent_dim: int = 128
-    width: int = 64
-    encoder_width: int = 64
+    width: int = 128
+    encoder_width: int = 128
     num_steps: int = 100
     beta_1: float = 1e-4
     beta_T: float = 0.02
@@ -89,7 +89,9 @@ class PointDiffusionModel(Pretrained, nn.Module):
             weights = tuple(config.category_weights) if classes > 1 and config.category_weights else None
             self.flow = LatentFlow(config.latent_dim, config.flow_depth, config.flow_hidden, classes, weights)
         self.schedule = point_schedule(config.num_steps, config.beta_1, config.beta_T)
-        self.train_dtype: torch.dtype | None = None  # bfloat16: the decoder's products in training (not saved)
+        self.train_dtype: torch.dtype | None = (
+            None  # bfloat16: the decoder's products in training (not saved)
+        )
 
     # --- categories -------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Re-implementations of peer projects' code paths, for side-by-side benchmarks."""
