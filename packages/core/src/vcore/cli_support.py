@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import typer
 
@@ -61,3 +62,17 @@ def make_app(name: str, help_text: str, distribution: str) -> typer.Typer:
 
     app.command("version")(version_command(distribution))
     return app
+
+
+def write_report(path: Path, text: str) -> None:
+    """Write a command's report atomically; a missing folder or an unwritable path is the user's error."""
+    from vcore.io.atomic import atomic_write_text
+
+    if not path.parent.is_dir():
+        raise UserError(f"{path}: cannot write the report, directory {path.parent} does not exist")
+    if path.is_dir():
+        raise UserError(f"{path}: cannot write the report, it is a directory")
+    try:
+        atomic_write_text(path, text)
+    except OSError as err:
+        raise UserError(f"{path}: cannot write the report ({err.strerror or err})") from None

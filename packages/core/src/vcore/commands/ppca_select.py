@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from vcore.cli_support import fail
+from vcore.cli_support import fail, write_report
 from vcore.errors import UserError
-from vcore.io.atomic import atomic_write_text
 
 if TYPE_CHECKING:
     from vcore.ppca.csv_input import CsvMatrix
@@ -152,18 +151,6 @@ def _table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write the report atomically; a folder that is missing or not writable is the user's error."""
-    if not path.parent.is_dir():
-        raise UserError(f"{path}: cannot write the report, directory {path.parent} does not exist")
-    if path.is_dir():
-        raise UserError(f"{path}: cannot write the report, it is a directory")
-    try:
-        atomic_write_text(path, text)
-    except OSError as err:
-        raise UserError(f"{path}: cannot write the report ({err.strerror or err})") from None
-
-
 def _run(
     data: Path,
     max_k: int,
@@ -204,7 +191,7 @@ def _run(
     report = _report(selection, matrix, seed, restarts)
     text = json.dumps(report, indent=2)
     if out is not None:
-        _write_atomic(out, text + "\n")
+        write_report(out, text + "\n")
     typer.echo(text if as_json else _table(report))
     if out is not None and not quiet:
         typer.echo(f"wrote {out}", err=True)

@@ -26,9 +26,8 @@ from typing import Any
 import numpy as np
 import typer
 
-from vcore.cli_support import fail
+from vcore.cli_support import fail, write_report
 from vcore.errors import UserError
-from vcore.io.atomic import atomic_write_text
 
 SUBSAMPLING = (
     "uniform without replacement, numpy default_rng(SeedSequence(seed).spawn(2)[0 for GEN, 1 for REF])"
@@ -155,17 +154,6 @@ def _table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    if not path.parent.is_dir():
-        raise UserError(f"{path}: cannot write the report, directory {path.parent} does not exist")
-    if path.is_dir():
-        raise UserError(f"{path}: cannot write the report, it is a directory")
-    try:
-        atomic_write_text(path, text)
-    except OSError as err:
-        raise UserError(f"{path}: cannot write the report ({err.strerror or err})") from None
-
-
 def _run(
     gen: Path,
     ref: Path,
@@ -244,7 +232,7 @@ def _run(
     }
     text = json.dumps(report, indent=2)
     if out is not None:
-        _write_atomic(out, text + "\n")
+        write_report(out, text + "\n")
     typer.echo(text if as_json else _table(report))
     if out is not None and not quiet:
         typer.echo(f"wrote {out}", err=True)
