@@ -1,0 +1,1 @@
+"""The `vodqa` subcommands."""

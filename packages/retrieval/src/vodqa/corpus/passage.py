@@ -1,0 +1,64 @@
+"""A retrieval passage and its JSONL file format (one `{"id", "title", "text"}` object a line)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vcore.errors import UserError
+from vcore.io.atomic import atomic_file
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrievable unit of text; `id` is unique within a corpus (e.g. "wn:n02084071", "foldoc:Lisp#1")."""
+
+    id: str
+    title: str
+    text: str
+
+
+def passage_text(p: Passage) -> str:
+    """The string an encoder sees: "title: text", or just the text when there is no title."""
+    return f"{p.title}: {p.text}" if p.title else p.text
+
+
+def write_passages(path: Path, passages: Sequence[Passage]) -> None:
+    """Write passages as JSONL (UTF-8, one object a line), atomically."""
+    with atomic_file(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        for p in passages:
+            handle.write(json.dumps({"id": p.id, "title": p.title, "text": p.text}, ensure_ascii=False))
+            handle.write("\n")
+
+
+def read_passages(path: Path) -> list[Passage]:
+    """Read a file written by `write_passages`; a malformed line is a `UserError` naming path:line."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such passages file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: cannot read passages ({err})") from None
+    passages: list[Passage] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise UserError(f"{where}: invalid JSON ({err.msg})") from None
+        if not isinstance(row, dict):
+            raise UserError(f"{where}: expected a JSON object with id, title, text")
+        for key in ("id", "title", "text"):
+            if not isinstance(row.get(key), str):
+                raise UserError(f"{where}: field {key!r} must be a string")
+        if row["id"] in seen:
+            raise UserError(f"{where}: duplicate passage id {row['id']!r}")
+        seen.add(row["id"])
+        passages.append(Passage(row["id"], row["title"], row["text"]))
+    return passages

@@ -1,0 +1,87 @@
+r"""Answering questions with a trained reader-retriever pair (Liévin et al. 2023, eq. 1):
+
+    p(a_i | q) ~ sum_{k=1..K} p(d_k | q) p_theta(a_i | q, d_k),   p(d_k | q) = softmax_k f(q, d_k),
+
+over the top K passages of the checkpoint's retriever: f_theta = cos / tau from the (fine-tuned or frozen)
+MiniLM for `vod` and `frozen-dense` checkpoints, the BM25 score for `bm25` checkpoints. The index must have
+been built with the checkpoint's retriever (`check_encoder`), otherwise the scores mean nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vodqa import encoder as enc
+from vodqa.corpus.passage import Passage, passage_text
+from vodqa.index import Index, check_encoder
+from vodqa.model.qa_model import VodQAModel
+
+
+@dataclass
+class Answer:
+    """Option probabilities p(a_i | q), the chosen option, and the K passages with p(d | q) and p(a | q, d)."""
+
+    probabilities: list[float]
+    best: int
+    passages: list[Passage]
+    passage_probabilities: list[float]
+    reader_probabilities: list[list[float]]  # [K][A]
+
+
+class QASystem:
+    """A checkpoint and an index; `answer` runs retrieval then the reader."""
+
+    def __init__(self, model: VodQAModel, index: Index, k: int = 8) -> None:
+        if model.config.method != "bm25":
+            check_encoder(index, model.retriever)
+        self.model = model.eval()
+        self.index = index
+        self.k = min(k, len(index.passages))
+
+    def retrieve(self, questions: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores f [B, k], ids [B, k]) of the checkpoint's retriever."""
+        if self.model.config.method == "bm25":
+            return self.index.search_bm25(list(questions), k)
+        vectors = enc.embed(
+            self.model.retriever,
+            self.model.tokenizer,
+            list(questions),
+            max_length=self.model.config.query_max_length,
+        )
+        scores, ids = self.index.search_dense(vectors, k)
+        return scores / self.model.config.temperature, ids
+
+    @torch.inference_mode()
+    def answer(self, question: str, options: Sequence[str]) -> Answer:
+        return self.answer_batch([question], [list(options)])[0]
+
+    @torch.inference_mode()
+    def answer_batch(self, questions: Sequence[str], options: Sequence[Sequence[str]]) -> list[Answer]:
+        """Answer questions that all have the same number of options."""
+        scores, ids = self.retrieve(questions, self.k)
+        valid = ids >= 0
+        log_prior = torch.from_numpy(np.where(valid, scores, -np.inf).astype(np.float32)).log_softmax(-1)
+        safe_ids = np.where(valid, ids, 0)
+        texts = [[passage_text(self.index.passages[i]) for i in row] for row in safe_ids]
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=enc.bf16_native(self.model.device)):
+            log_reader = self.model.reader_log_probs(
+                list(questions), [list(o) for o in options], texts
+            ).float()
+        log_marginal = torch.logsumexp(log_prior.unsqueeze(-1) + log_reader, dim=1)
+        answers = []
+        for b in range(len(questions)):
+            probs = log_marginal[b].softmax(-1)  # renormalise the bf16 rounding
+            answers.append(
+                Answer(
+                    probabilities=probs.tolist(),
+                    best=int(probs.argmax()),
+                    passages=[self.index.passages[i] for i in safe_ids[b]],
+                    passage_probabilities=log_prior[b].exp().tolist(),
+                    reader_probabilities=log_reader[b].exp().tolist(),
+                )
+            )
+        return answers

@@ -1,0 +1,77 @@
+"""The cached retrieval candidates of the questions: top-P passage ids and scores f_r per question.
+
+vod: f_r is the index's hybrid score (dense cosine / tau + w * BM25, `vodqa.index`), the cached sampling
+distribution of the VOD objective, recomputed whenever the corpus is re-indexed. frozen-dense: cosine / tau of
+the untuned encoder. bm25: the BM25 score. Rows shorter than P (ids -1) get a score 30 nats below the row's
+minimum, so they are (almost) never drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from torch import nn
+
+from vcore.io.atomic import atomic_file
+from vodqa import encoder as enc
+from vodqa.index import Index
+
+PAD_GAP = 30.0
+
+
+@dataclass
+class CandidateCache:
+    """ids [Q, P] int64 rows of the index, scores [Q, P] float32 f_r."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+    def save(self, path: Path) -> None:
+        with atomic_file(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, ids=self.ids, scores=self.scores)
+
+    @classmethod
+    def load(cls, path: Path) -> CandidateCache:
+        with np.load(path) as data:
+            return cls(ids=data["ids"], scores=data["scores"])
+
+
+def _pad(ids: np.ndarray, scores: np.ndarray) -> CandidateCache:
+    ids = ids.astype(np.int64)
+    scores = scores.astype(np.float32).copy()
+    missing = ids < 0
+    if missing.any():
+        valid_min = np.where(missing, np.inf, scores).min(axis=1, keepdims=True)
+        valid_min = np.where(np.isfinite(valid_min), valid_min, 0.0)
+        scores = np.where(missing, valid_min - PAD_GAP, scores)
+        ids = np.where(missing, 0, ids)
+    return CandidateCache(ids=ids, scores=scores)
+
+
+def compute_candidates(
+    index: Index,
+    questions: Sequence[str],
+    *,
+    method: str,
+    retriever: nn.Module,
+    top_p: int,
+    temperature: float,
+    query_max_length: int = 64,
+    progress: bool = False,
+) -> CandidateCache:
+    """Top-P candidates per question under `method` (vod | frozen-dense | bm25)."""
+    top_p = min(top_p, len(index.passages))
+    if method == "bm25":
+        scores, ids = index.search_bm25(list(questions), top_p)
+        return _pad(ids, scores)
+    vectors = enc.embed(
+        retriever, enc.load_tokenizer(), list(questions), max_length=query_max_length, progress=progress
+    )
+    if method == "frozen-dense":
+        scores, ids = index.search_dense(vectors, top_p)
+        return _pad(ids, scores / temperature)
+    found = index.candidates(list(questions), vectors, top_p)
+    return _pad(np.asarray(found.ids), np.asarray(found.scores))
