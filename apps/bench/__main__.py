@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from bench import ddim_overhead, point_sampling, vae_bounds
+from bench import ddim_overhead, point_sampling, retrieval, vae_bounds, vodqa_ask
 from vcore.io.atomic import atomic_write_text
 
 TARGETS = {"small": 3.0, "MNIST": 1.25}
@@ -59,27 +59,37 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     parser.add_argument("--rounds", type=int, default=20, help="interleaved timing rounds per contender")
+    parser.add_argument(
+        "--only",
+        choices=["core", "geometry", "retrieval"],
+        action="append",
+        help="run these groups (default: all)",
+    )
     args = parser.parse_args(argv)
+    groups = set(args.only or ["core", "geometry", "retrieval"])
     report: dict[str, Any] = {
         "machine": {
             "python": platform.python_version(),
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
         },
-        "bounds_vs_pyro": vae_bounds.run(rounds=args.rounds),
-        "ddim_overhead_vs_diffusers": ddim_overhead.run(rounds=args.rounds),
-        "point_cloud_sampling_vs_reference": point_sampling.run(rounds=max(3, args.rounds // 4)),
     }
-    markdown = "\n".join(
-        [
-            "# vcore benchmarks",
-            "",
-            *bound_rows(report["bounds_vs_pyro"]),
-            "",
-            *ddim_rows(report["ddim_overhead_vs_diffusers"]),
-            "",
-        ]
-    )
+    if "core" in groups:
+        report["bounds_vs_pyro"] = vae_bounds.run(rounds=args.rounds)
+        report["ddim_overhead_vs_diffusers"] = ddim_overhead.run(rounds=args.rounds)
+    if "geometry" in groups:
+        report["point_cloud_sampling_vs_reference"] = point_sampling.run(rounds=max(3, args.rounds // 4))
+    if "retrieval" in groups:
+        report["retrieval_wordnet"] = retrieval.run(args.out)
+        report["vodqa_ask"] = vodqa_ask.run(args.out)
+    sections: list[list[str]] = []
+    if "core" in groups:
+        sections += [bound_rows(report["bounds_vs_pyro"]), ddim_rows(report["ddim_overhead_vs_diffusers"])]
+    if "geometry" in groups:
+        sections.append(point_rows(report["point_cloud_sampling_vs_reference"]))
+    if "retrieval" in groups:
+        sections += [retrieval.rows(report["retrieval_wordnet"]), vodqa_ask.rows(report["vodqa_ask"])]
+    markdown = "\n".join(["# vbound benchmarks", ""] + [line for rows in sections for line in [*rows, ""]])
     args.out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out / "core.json", json.dumps(report, indent=2) + "\n")
     atomic_write_text(args.out / "core.md", markdown)

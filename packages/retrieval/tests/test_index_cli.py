@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from vcore.cli_support import USER_ERROR_EXIT_CODE
-from vcore.errors import UserError
-from vodqa.cli import app
 
 DOCS = {
     "puppy": "a young dog",
@@ -22,16 +18,6 @@ DOCS = {
     "compiler": "a program that translates source code into machine code " * 3,  # 27 words: 2 windows of 20
 }
 
-runner = CliRunner()
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    """Run `vodqa ARGS` as `vcore.cli_support.run_cli` does: a UserError is one line `error: ...`, exit 2."""
-    result = runner.invoke(app, list(args))
-    if isinstance(result.exception, UserError):
-        return USER_ERROR_EXIT_CODE, result.stdout, f"error: {result.exception}"
-    return result.exit_code, result.stdout, result.stderr
-
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -41,7 +27,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def index(corpus: Path) -> Path:
+def index(corpus: Path, invoke: Callable[..., tuple[int, str, str]]) -> Path:
     out = corpus.parent / "idx"
     code, stdout, err = invoke(
         "index", str(corpus), "-o", str(out), "--passage-words", "20", "--stride", "10", "--json", "--quiet"
@@ -55,7 +41,7 @@ def index(corpus: Path) -> Path:
     return out
 
 
-def test_index_and_search_text(index: Path) -> None:
+def test_index_and_search_text(index: Path, invoke: Callable[..., tuple[int, str, str]]) -> None:
     code, stdout, _ = invoke("search", str(index), "a baby dog", "-k", "3")
     assert code == 0
     lines = stdout.splitlines()
@@ -66,7 +52,7 @@ def test_index_and_search_text(index: Path) -> None:
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
-def test_search_json_modes(index: Path, mode: str) -> None:
+def test_search_json_modes(index: Path, mode: str, invoke: Callable[..., tuple[int, str, str]]) -> None:
     code, stdout, _ = invoke(
         "search", str(index), "mammal that eats termites", "-k", "2", "--mode", mode, "--json"
     )
@@ -82,7 +68,9 @@ def test_search_json_modes(index: Path, mode: str) -> None:
         assert len(report["results"]) == 1  # one passage has "mammal"/"eats"/"termites"
 
 
-def test_batch_queries_print_json_lines(index: Path, tmp_path: Path) -> None:
+def test_batch_queries_print_json_lines(
+    index: Path, tmp_path: Path, invoke: Callable[..., tuple[int, str, str]]
+) -> None:
     queries = tmp_path / "q.txt"
     queries.write_text("a baby dog\nfrozen river of ice\nsource code translator\n")
     code, stdout, _ = invoke("search", str(index), "--queries", str(queries), "-k", "2", "--mode", "dense")
@@ -93,7 +81,9 @@ def test_batch_queries_print_json_lines(index: Path, tmp_path: Path) -> None:
     assert rows[2]["results"][0]["id"] in {"compiler#0", "compiler#1"}
 
 
-def test_bad_inputs_exit_2_with_one_line(index: Path, corpus: Path, tmp_path: Path) -> None:
+def test_bad_inputs_exit_2_with_one_line(
+    index: Path, corpus: Path, tmp_path: Path, invoke: Callable[..., tuple[int, str, str]]
+) -> None:
     cases = {
         ("search", str(tmp_path / "nope"), "dog"): "no such index folder",
         ("search", str(corpus), "dog"): "not an index folder",
@@ -150,7 +140,9 @@ def test_bad_inputs_exit_2_with_one_line(index: Path, corpus: Path, tmp_path: Pa
         assert message in err, err
 
 
-def test_checkpoint_encoder_must_match_the_index(index: Path, corpus: Path, tmp_path: Path) -> None:
+def test_checkpoint_encoder_must_match_the_index(
+    index: Path, corpus: Path, tmp_path: Path, invoke: Callable[..., tuple[int, str, str]]
+) -> None:
     checkpoint_module = pytest.importorskip("vodqa.model.checkpoint")
     import torch
 

@@ -50,7 +50,10 @@ def test_vod_loss_is_minus_the_vod_bound_on_the_priority_sample(alpha: float) ->
     sample = priority_sample(
         batch.candidate_scores.log_softmax(-1), 2, generator=torch.Generator().manual_seed(3)
     )
-    texts = [[row[i] for i in idx] for row, idx in zip(batch.candidate_texts, sample.indices.tolist(), strict=False)]
+    texts = [
+        [row[i] for i in idx]
+        for row, idx in zip(batch.candidate_texts, sample.indices.tolist(), strict=False)
+    ]
     f_theta = StubModel().score_passages(batch.questions, texts)
     log_lik = StubModel().reader_log_probs(batch.questions, batch.options, texts)
     log_lik = log_lik.gather(-1, batch.answers.view(-1, 1, 1).expand(-1, 2, 1)).squeeze(-1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,59 @@ def test_baseline_checkpoint_answers_and_checks_the_index_encoder(tiny: dict[str
     if vod is not None:  # a VOD-trained retriever does not match an index built with the untuned encoder
         with pytest.raises(UserError, match="built with encoder"):
             QASystem(vod, Index.load(tiny["index"]))
+
+
+def test_eval_and_ask_commands(tiny: dict[str, Path], invoke: Callable[..., tuple[int, str, str]]) -> None:
+    root = tiny["root"]
+    if not (root / "bm25").exists():
+        train_vodqa(_options(tiny, root / "bm25", method="bm25", max_steps=2))
+    index, ckpt = str(tiny["index"]), str(root / "bm25")
+    code, out, _ = invoke("eval", index, str(tiny["questions"]), "--checkpoint", ckpt, "--json", "--quiet")
+    assert code == 0
+    report = json.loads(out)
+    assert report["questions"] == len(ANIMALS)
+    assert 0.0 <= report["accuracy"] <= 1.0
+    assert report["questions_with_gold"] == len(ANIMALS)
+    assert 0.0 <= report["recall@1"] <= report["recall@5"] <= report["recall@10"] == 1.0  # 8 passages in all
+    code, out, _ = invoke(
+        "ask",
+        index,
+        "a young dog",
+        "--options",
+        "puppy",
+        "--options",
+        "kitten",
+        "--checkpoint",
+        ckpt,
+        "--json",
+    )
+    assert code == 0
+    assert set(json.loads(out)["probabilities"]) == {"puppy", "kitten"}
+
+
+def test_eval_and_ask_reject_bad_input_with_one_line(
+    tiny: dict[str, Path], invoke: Callable[..., tuple[int, str, str]]
+) -> None:
+    root = tiny["root"]
+    if not (root / "bm25").exists():
+        train_vodqa(_options(tiny, root / "bm25", method="bm25", max_steps=2))
+    index, ckpt = str(tiny["index"]), str(root / "bm25")
+    code, _, err = invoke("ask", index, "a young dog", "--options", "puppy", "--checkpoint", ckpt)
+    assert code == 2
+    assert "at least 2" in err
+    bad = root / "bad.jsonl"
+    bad.write_text(
+        '{"question": "q", "options": ["a", "b"], "answer_idx": 0}\n{"question": "q", "options": ["a", "b"], "answer_idx": 5}\n'
+    )
+    code, _, err = invoke("eval", index, str(bad), "--checkpoint", ckpt)
+    assert code == 2
+    assert "bad.jsonl:2" in err
+    other = root / "other-model"
+    other.mkdir(exist_ok=True)
+    (other / "config.json").write_text(
+        json.dumps({"model_type": "vgeom-point-diffusion", "vcore_version": "0.1.0", "config": {}})
+    )
+    code, _, err = invoke("eval", index, str(tiny["questions"]), "--checkpoint", str(other))
+    assert code == 2
+    assert "not a vodqa" in err
+    assert len(err.splitlines()) == 1

@@ -13,6 +13,7 @@ score of any passage for a query is exact, which the hybrid candidates need.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ import bm25s
 import numpy as np
 
 from vcore.errors import UserError
+
+logging.getLogger("bm25s").setLevel(
+    logging.NOTSET
+)  # bm25s pins its logger to DEBUG on import; follow the app's
 
 STOPWORDS = "en"
 SETTINGS: dict[str, Any] = {

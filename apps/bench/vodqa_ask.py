@@ -1,0 +1,95 @@
+"""`vodqa ask` latency and the shipped checkpoint's accuracy on the hand-made reverse-dictionary questions.
+
+The WordNet index is built with the default checkpoint's retriever (as `vodqa index wordnet --checkpoint`
+would) and cached under `<out>/vodqa-ask-cache/`, keyed by the retriever's weights fingerprint. Latency is
+per question, in process, after loading (model and index loading are reported apart): retrieval of the top
+K = 8 passages plus the reader on K x 4 (question, option, passage) pairs, median (p50) and p90 over the 70
+hand-made questions, each asked 3 times. Target: p50 <= 300 ms. Accuracy comes from the same
+`vodqa.evaluate.evaluate` that `vodqa eval --json` runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+logger = logging.getLogger(__name__)
+
+TARGET_P50_MS = 300.0
+
+
+def _index_for(model: Any, cache: Path) -> Path:
+    from vodqa.corpus.wordnet import load_wordnet, wordnet_passages
+    from vodqa.encoder import weights_fingerprint
+    from vodqa.index import build_index
+
+    folder = cache / f"wordnet-{weights_fingerprint(model.retriever)}"
+    if not (folder / "config.json").is_file():
+        logger.info("building the WordNet index with the default retriever into %s", folder)
+        passages = wordnet_passages(load_wordnet())
+        build_index(
+            passages,
+            folder,
+            model=model.retriever,
+            tokenizer=model.tokenizer,
+            source="wordnet",
+            progress=True,
+        )
+    return folder
+
+
+def run(out: Path, threads: int = 2, repeats: int = 3) -> dict[str, Any]:
+    """p50/p90 `ask` latency (ms), load times, and the hand-made accuracy of the shipped checkpoint."""
+    from vodqa.evaluate import evaluate
+    from vodqa.index import Index
+    from vodqa.inference import QASystem
+    from vodqa.model.checkpoint import load_checkpoint
+    from vodqa.pretrained import default_checkpoint
+    from vodqa.questions import HANDMADE_QUESTIONS, read_questions
+
+    torch.set_num_threads(threads)
+    start = time.perf_counter()
+    model = load_checkpoint(default_checkpoint())
+    load_model_s = time.perf_counter() - start
+    folder = _index_for(model, out / "vodqa-ask-cache")
+    start = time.perf_counter()
+    index = Index.load(folder)
+    load_index_s = time.perf_counter() - start
+    system = QASystem(model, index, k=8)
+    questions = read_questions(HANDMADE_QUESTIONS)
+    for q in questions[:3]:
+        system.answer(q.question, q.options)  # warm-up
+    latencies = []
+    for _ in range(repeats):
+        for q in questions:
+            t = time.perf_counter()
+            system.answer(q.question, q.options)
+            latencies.append((time.perf_counter() - t) * 1e3)
+    latencies.sort()
+    report = evaluate(system, questions)
+    return {
+        "threads": threads,
+        "questions": len(questions),
+        "p50_ms": statistics.median(latencies),
+        "p90_ms": latencies[int(0.9 * (len(latencies) - 1))],
+        "target_p50_ms": TARGET_P50_MS,
+        "load_model_s": load_model_s,
+        "load_index_s": load_index_s,
+        "handmade_accuracy": report["accuracy"],
+        "method": report["method"],
+    }
+
+
+def rows(result: dict[str, Any]) -> list[str]:
+    return [
+        "| `vodqa ask` (K = 8 passages, 4 options) | p50 ms | p90 ms | target | load model s | load index s | hand-made accuracy |",
+        "|---|---|---|---|---|---|---|",
+        f"| default checkpoint ({result['method']}), {result['threads']} threads | {result['p50_ms']:.0f} "
+        f"| {result['p90_ms']:.0f} | p50 <= {result['target_p50_ms']:.0f} | {result['load_model_s']:.1f} "
+        f"| {result['load_index_s']:.1f} | {result['handmade_accuracy']:.1%} ({result['questions']} q) |",
+    ]
