@@ -63,7 +63,7 @@ def test_search_json_modes(index: Path, mode: str, invoke: Callable[..., tuple[i
     assert (top["rank"], top["id"], top["title"]) == (1, "aardvark", "aardvark")
     assert top["text"] == DOCS["aardvark"]  # full text in JSON
     if mode == "hybrid":
-        assert top["score"] == pytest.approx(top["dense"] / 0.05 + 0.1 * top["bm25"], rel=1e-6)
+        assert top["score"] == pytest.approx(top["dense"] / 0.05 + 1.0 * top["bm25"], rel=1e-6)
     if mode == "bm25":
         assert len(report["results"]) == 1  # one passage has "mammal"/"eats"/"termites"
 

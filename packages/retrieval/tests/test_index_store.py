@@ -85,7 +85,7 @@ def test_layout_and_config(flat: Index, minilm: tuple[Any, Any]) -> None:
         20,
         "tiny",
     )
-    assert c["hybrid"] == {"dense_temperature": 0.05, "bm25_weight": 0.1}
+    assert c["hybrid"] == {"dense_temperature": 0.05, "bm25_weight": 1.0}
     assert c["encoder"]["fingerprint"] == weights_fingerprint(minilm[0])
     assert flat.passages == PASSAGES
     np.testing.assert_allclose(np.linalg.norm(flat.embeddings, axis=1), 1.0, atol=2e-3)
@@ -134,13 +134,13 @@ def test_hybrid_candidates_are_the_best_of_the_union_by_the_formula(
         union = sorted((set(dense_ids[row]) | set(bm25_ids[row])) - {-1})
         dense = e16[union] @ query_vectors[row]
         bm25 = flat.bm25_scores(query)[union]
-        s = dense / np.float32(0.05) + np.float32(0.1) * bm25
+        s = dense / np.float32(0.05) + np.float32(1.0) * bm25
         best = [union[i] for i in np.argsort(-s, kind="stable")[:k]]
         assert list(cand.ids[row]) == best
         np.testing.assert_allclose(cand.dense[row], e16[best] @ query_vectors[row], rtol=1e-6)
         np.testing.assert_array_equal(cand.bm25[row], flat.bm25_scores(query)[best])
         np.testing.assert_array_equal(
-            cand.scores[row], hybrid_score(cand.dense[row], cand.bm25[row], 0.05, 0.1)
+            cand.scores[row], hybrid_score(cand.dense[row], cand.bm25[row], 0.05, 1.0)
         )
     assert cand.bm25[1, 0] > 0  # "eats ants": the aardvark passage is found by both
     everything = flat.candidates(QUERIES[:1], query_vectors[:1], 20)  # k = N: the union is the corpus
@@ -150,7 +150,7 @@ def test_hybrid_candidates_are_the_best_of_the_union_by_the_formula(
         pure = flat.candidates(QUERIES, query_vectors, k)
         np.testing.assert_array_equal(pure.scores, pure.dense)
     finally:
-        flat.config["hybrid"] = {"dense_temperature": 0.05, "bm25_weight": 0.1}
+        flat.config["hybrid"] = {"dense_temperature": 0.05, "bm25_weight": 1.0}
 
 
 @pytest.mark.parametrize(("spec", "params"), [("HNSW32", {"efSearch": 64}), ("IVF4,Flat", {"nprobe": 4})])

@@ -2,8 +2,9 @@ r"""Answering questions with a trained reader-retriever pair (Liévin et al. 202
 
     p(a_i | q) ~ sum_{k=1..K} p(d_k | q) p_theta(a_i | q, d_k),   p(d_k | q) = softmax_k f(q, d_k),
 
-over the top K passages of the checkpoint's retriever: f_theta = cos / tau from the (fine-tuned or frozen)
-MiniLM for `vod` and `frozen-dense` checkpoints, the BM25 score for `bm25` checkpoints. The index must have
+over the top K passages of the checkpoint's retriever: f_theta = cos / tau + w * BM25 with the fine-tuned
+MiniLM for `vod` checkpoints (the top K of the union of dense and BM25 candidates, `Index.candidates`),
+cos / tau of the frozen MiniLM for `frozen-dense`, the BM25 score for `bm25` checkpoints. The index must have
 been built with the checkpoint's retriever (`check_encoder`), otherwise the scores mean nothing.
 """
 
@@ -46,14 +47,16 @@ class QASystem:
         """(scores f [B, k], ids [B, k]) of the checkpoint's retriever."""
         if self.model.config.method == "bm25":
             return self.index.search_bm25(list(questions), k)
+        config = self.model.config
         vectors = enc.embed(
-            self.model.retriever,
-            self.model.tokenizer,
-            list(questions),
-            max_length=self.model.config.query_max_length,
+            self.model.retriever, self.model.tokenizer, list(questions), max_length=config.query_max_length
         )
+        if config.method == "vod" and config.bm25_weight:
+            found = self.index.candidates(list(questions), vectors, k)
+            scores = found.dense / config.temperature + config.bm25_weight * found.bm25
+            return np.where(found.ids >= 0, scores, -np.inf), found.ids
         scores, ids = self.index.search_dense(vectors, k)
-        return scores / self.model.config.temperature, ids
+        return scores / config.temperature, ids
 
     @torch.inference_mode()
     def answer(self, question: str, options: Sequence[str]) -> Answer:

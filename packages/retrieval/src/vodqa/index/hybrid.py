@@ -6,10 +6,12 @@ candidates of a question q are the union of its dense top-k and its BM25 top-k, 
 
     s(q, d) = cos(E(q), E(d)) / dense_temperature + bm25_weight * bm25(q, d)
 
-(defaults: dense_temperature 0.05, bm25_weight 0.1, stored in the index config under "hybrid"), and the k
+(defaults: dense_temperature 0.05, bm25_weight 1.0, stored in the index config under "hybrid"), and the k
 best of the union by s are kept. Both terms are computed exactly for every candidate: the cosine as the dot
 product with the stored passage embedding, the BM25 score from the full BM25 score vector, whichever of
-the two retrievers proposed the passage.
+the two retrievers proposed the passage. With bm25_weight 1.0 the gold passage of 600 WordNet questions
+was in the hybrid top 10 for 79.8% of them (BM25 alone 80.9%, dense alone 65.4%, bm25_weight 0.1 72.2%;
+`make bench`), so BM25 weighs as much as a 0.05 step of cosine.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-DEFAULT_HYBRID = {"dense_temperature": 0.05, "bm25_weight": 0.1}
+DEFAULT_HYBRID = {"dense_temperature": 0.05, "bm25_weight": 1.0}
 
 
 class Candidates(NamedTuple):

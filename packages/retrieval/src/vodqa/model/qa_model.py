@@ -1,8 +1,11 @@
 r"""The reader-retriever pair of Variational Open-Domain QA (Liévin et al. 2023, ICML), MiniLM-sized.
 
-Retriever (bi-encoder, one MiniLM shared by questions and passages, all-MiniLM-L6-v2's mean pooling):
+Retriever (bi-encoder, one MiniLM shared by questions and passages, all-MiniLM-L6-v2's mean pooling),
+a trained dense score plus a fixed BM25 term (the hybrid retriever of VOD's experiments):
 
-    f_theta(q, d) = <E(q), E(d)> / tau,        E(.) unit-norm,  tau = `temperature`
+    f_theta(q, d) = <E(q), E(d)> / tau + w * BM25(q, d),     E(.) unit-norm,  tau = `temperature`, w = `bm25_weight`
+
+`score_passages` returns the dense part; the BM25 part comes with the candidates (`vodqa.index`).
 
 Reader (cross-encoder): a second MiniLM reads "question [SEP] option | passage" and a linear head on its
 mean-pooled output gives a score s(q, a_i, d); the answer likelihood given a passage is
@@ -38,7 +41,8 @@ class VodQAConfig:
 
     method: str = "vod"  # vod (retriever trained by VOD) | frozen-dense | bm25 (reader-only baselines)
     train_layers: int = 2  # top transformer layers trained in each encoder
-    temperature: float = 0.05  # tau in f_theta = cos / tau
+    temperature: float = 0.05  # tau in f_theta = cos / tau + w * BM25
+    bm25_weight: float = 1.0  # w: the fixed sparse part of the vod retriever's score (0: dense only)
     query_max_length: int = 64
     passage_max_length: int = 128  # as `vodqa index` encodes passages
     reader_max_length: int = 160
@@ -109,7 +113,7 @@ class VodQAModel(Pretrained, nn.Module):
         return enc.mean_pool(hidden.float(), batch["attention_mask"])
 
     def score_passages(self, questions: Sequence[str], passages: Sequence[Sequence[str]]) -> Tensor:
-        """f_theta(q_b, d_bk) = <E(q_b), E(d_bk)> / tau for K passage texts per question -> [B, K]."""
+        """The dense part <E(q_b), E(d_bk)> / tau of f_theta for K passage texts per question -> [B, K]."""
         k = len(passages[0])
         if any(len(row) != k for row in passages):
             raise ValueError("score_passages needs the same number of passages for every question")

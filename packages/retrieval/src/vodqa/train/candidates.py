@@ -24,22 +24,23 @@ PAD_GAP = 30.0
 
 @dataclass
 class CandidateCache:
-    """ids [Q, P] int64 rows of the index, scores [Q, P] float32 f_r."""
+    """ids [Q, P] int64 rows of the index, scores [Q, P] float32 f_r, sparse [Q, P] the w * BM25 part of f_theta."""
 
     ids: np.ndarray
     scores: np.ndarray
+    sparse: np.ndarray
 
     def save(self, path: Path) -> None:
         with atomic_file(path) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, ids=self.ids, scores=self.scores)
+            np.savez(handle, ids=self.ids, scores=self.scores, sparse=self.sparse)
 
     @classmethod
     def load(cls, path: Path) -> CandidateCache:
         with np.load(path) as data:
-            return cls(ids=data["ids"], scores=data["scores"])
+            return cls(ids=data["ids"], scores=data["scores"], sparse=data["sparse"])
 
 
-def _pad(ids: np.ndarray, scores: np.ndarray) -> CandidateCache:
+def _pad(ids: np.ndarray, scores: np.ndarray, sparse: np.ndarray | None = None) -> CandidateCache:
     ids = ids.astype(np.int64)
     scores = scores.astype(np.float32).copy()
     missing = ids < 0
@@ -48,7 +49,8 @@ def _pad(ids: np.ndarray, scores: np.ndarray) -> CandidateCache:
         valid_min = np.where(np.isfinite(valid_min), valid_min, 0.0)
         scores = np.where(missing, valid_min - PAD_GAP, scores)
         ids = np.where(missing, 0, ids)
-    return CandidateCache(ids=ids, scores=scores)
+    sparse = np.zeros_like(scores) if sparse is None else np.where(missing, 0.0, sparse).astype(np.float32)
+    return CandidateCache(ids=ids, scores=scores, sparse=sparse)
 
 
 def compute_candidates(
@@ -59,6 +61,7 @@ def compute_candidates(
     retriever: nn.Module,
     top_p: int,
     temperature: float,
+    bm25_weight: float = 0.0,
     query_max_length: int = 64,
     progress: bool = False,
 ) -> CandidateCache:
@@ -74,4 +77,4 @@ def compute_candidates(
         scores, ids = index.search_dense(vectors, top_p)
         return _pad(ids, scores / temperature)
     found = index.candidates(list(questions), vectors, top_p)
-    return _pad(np.asarray(found.ids), np.asarray(found.scores))
+    return _pad(np.asarray(found.ids), np.asarray(found.scores), bm25_weight * np.asarray(found.bm25))

@@ -39,6 +39,7 @@ class Batch:
     answers: Tensor  # [B] int64
     candidate_texts: list[list[str]]  # [B][P]
     candidate_scores: Tensor  # [B, P] f_r
+    candidate_sparse: Tensor | None = None  # [B, P] the fixed BM25 part w * BM25 of f_theta (None: 0)
 
 
 def _gather_texts(texts: Sequence[Sequence[str]], indices: Tensor) -> list[list[str]]:
@@ -61,6 +62,8 @@ def vod_loss(
     texts = _gather_texts(batch.candidate_texts, sample.indices)
     f_r = batch.candidate_scores.gather(-1, sample.indices)
     f_theta = model.score_passages(batch.questions, texts)
+    if batch.candidate_sparse is not None:
+        f_theta = f_theta + batch.candidate_sparse.gather(-1, sample.indices).to(f_theta.dtype)
     log_lik = answer_log_likelihood(model, batch, texts)
     bound = vod_surrogate(log_lik, f_theta, f_r, alpha, log_sample_weights=sample.log_weights)
     with torch.no_grad():

@@ -126,6 +126,7 @@ class _Trainer:
             "retriever": self.model.retriever,
             "top_p": self.o.top_p,
             "temperature": self.o.temperature,
+            "bm25_weight": self.model.config.bm25_weight,
             "query_max_length": self.model.config.query_max_length,
         }
         train_cache = compute_candidates(
@@ -196,6 +197,7 @@ class _Trainer:
             answers=torch.tensor([questions[r].answer_idx for r in rows], dtype=torch.long),
             candidate_texts=[[self.texts[i] for i in row] for row in ids],
             candidate_scores=torch.from_numpy(cache.scores[rows]),
+            candidate_sparse=torch.from_numpy(cache.sparse[rows]),
         )
 
     def _collate(self, rows: list[int]) -> Batch:
