@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -76,3 +78,19 @@ def write_report(path: Path, text: str) -> None:
         atomic_write_text(path, text)
     except OSError as err:
         raise UserError(f"{path}: cannot write the report ({err.strerror or err})") from None
+
+
+def check_seed(seed: int, flag: str = "--seed") -> None:
+    """UserError unless `seed` is a valid NumPy/torch seed, 0 <= seed < 2**32."""
+    if not 0 <= seed < 2**32:
+        raise UserError(f"{flag} must be in [0, 2**32), got {seed}")
+
+
+def emit_report(report: dict[str, Any], table: str, *, as_json: bool, out: Path | None, quiet: bool) -> None:
+    """Print a command's report (JSON with --json, else `table`) and write its JSON to `out` if given."""
+    text = json.dumps(report, indent=2)
+    if out is not None:
+        write_report(out, text + "\n")
+    typer.echo(text if as_json else table)
+    if out is not None and not quiet:
+        typer.echo(f"wrote {out}", err=True)

@@ -13,14 +13,13 @@ here uses torch or a global RNG, so torch is never imported and the command star
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from vcore.cli_support import fail, write_report
+from vcore.cli_support import check_seed, emit_report, fail
 from vcore.errors import UserError
 
 if TYPE_CHECKING:
@@ -166,8 +165,7 @@ def _run(
     from vcore.ppca.csv_input import load_numeric_csv
     from vcore.ppca.select import NOISE_CHOICES, check_data, check_max_k, select_components
 
-    if not 0 <= seed < 2**32:
-        raise UserError(f"--seed must be in [0, 2**32), got {seed}")
+    check_seed(seed)
     if restarts < 0:
         raise UserError(f"--restarts must be >= 0, got {restarts}")
     if noise not in NOISE_CHOICES:
@@ -189,12 +187,7 @@ def _run(
             on_result=lambda _: bar.update(1),
         )
     report = _report(selection, matrix, seed, restarts)
-    text = json.dumps(report, indent=2)
-    if out is not None:
-        write_report(out, text + "\n")
-    typer.echo(text if as_json else _table(report))
-    if out is not None and not quiet:
-        typer.echo(f"wrote {out}", err=True)
+    emit_report(report, _table(report), as_json=as_json, out=out, quiet=quiet)
 
 
 def ppca_select(

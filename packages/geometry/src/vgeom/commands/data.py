@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from vcore.cli_support import configure_logging, fail
+from vcore.cli_support import check_seed, configure_logging, fail
 from vcore.errors import UserError
 
 data_app = typer.Typer(
@@ -60,8 +60,7 @@ def shapes_command(
     from vgeom.data.build import BuildConfig, build_shapes, parse_categories
 
     try:
-        if not 0 <= seed < 2**32:
-            raise UserError(f"--seed must be in [0, 2**32), got {seed}")
+        check_seed(seed)
         if per_category < 0:
             raise UserError(f"--per-category must be >= 0, got {per_category}")
         config = BuildConfig(

@@ -19,14 +19,13 @@ printed with the numbers.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import typer
 
-from vcore.cli_support import fail, write_report
+from vcore.cli_support import check_seed, emit_report, fail
 from vcore.errors import UserError
 
 SUBSAMPLING = (
@@ -177,8 +176,7 @@ def _run(
         raise UserError(f"--normalize must be one of {', '.join(NORMALIZATIONS)}, got {mode!r}")
     if points is not None and points < 1:
         raise UserError(f"--points must be at least 1, got {points}")
-    if not 0 <= seed < 2**32:
-        raise UserError(f"--seed must be in [0, 2**32), got {seed}")
+    check_seed(seed)
     try:
         torch_device = torch.device(device)
         torch.empty(0, device=torch_device)
@@ -230,12 +228,7 @@ def _run(
             "COV": "fraction of REF clouds that are the nearest REF cloud of some GEN cloud (ties: lowest index)",
         },
     }
-    text = json.dumps(report, indent=2)
-    if out is not None:
-        write_report(out, text + "\n")
-    typer.echo(text if as_json else _table(report))
-    if out is not None and not quiet:
-        typer.echo(f"wrote {out}", err=True)
+    emit_report(report, _table(report), as_json=as_json, out=out, quiet=quiet)
 
 
 def eval_command(

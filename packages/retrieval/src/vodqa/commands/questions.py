@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vcore.cli_support import configure_logging, fail
+from vcore.cli_support import check_seed, configure_logging, fail
 from vcore.errors import UserError
 
 QUESTIONS_FORMAT = "vodqa-questions"
@@ -83,8 +83,7 @@ def wordnet_command(
 
     start = time.perf_counter()
     try:
-        if not 0 <= seed < 2**32:
-            raise UserError(f"--seed must be in [0, 2**32), got {seed}")
+        check_seed(seed)
         parts = tuple(p.strip() for p in pos.split(",") if p.strip())
         out = out.expanduser()
         _check_out(out)
