@@ -1,0 +1,39 @@
+"""Shared by the EDM commands: loading a checkpoint (no default one ships yet) and UserError -> exit 2."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec
+
+from vcore.cli_support import fail
+from vcore.errors import UserError
+
+if TYPE_CHECKING:
+    from vmol.model.edm import EDM
+
+P = ParamSpec("P")
+NO_DEFAULT = "no default vmol checkpoint ships yet: pass --checkpoint"
+
+
+def load_edm(checkpoint: Path | None, device: str = "cpu") -> EDM:
+    """The EDM model of `checkpoint`; UserError when none is given."""
+    if checkpoint is None:
+        raise UserError(NO_DEFAULT)
+    from vmol.model.edm import EDM
+
+    return EDM.from_pretrained(checkpoint, map_location=device)
+
+
+def exits_2_on_user_error(command: Callable[P, None]) -> Callable[P, None]:
+    """Wrap a typer command so that a `UserError` prints one `error:` line and exits with code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except UserError as err:
+            raise fail(str(err)) from None
+
+    return wrapper
