@@ -10,8 +10,11 @@ hand-made questions, each asked 3 times. Target: p50 <= 300 ms. Accuracy comes f
 
 from __future__ import annotations
 
+import argparse
+import json
 import logging
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -43,8 +46,17 @@ def _index_for(model: Any, cache: Path) -> Path:
     return folder
 
 
-def run(out: Path, threads: int = 2, repeats: int = 3) -> dict[str, Any]:
-    """p50/p90 `ask` latency (ms), load times, and the hand-made accuracy of the shipped checkpoint."""
+def run(
+    out: Path,
+    threads: int = 2,
+    repeats: int = 3,
+    checkpoint: Path | None = None,
+    index_dir: Path | None = None,
+) -> dict[str, Any]:
+    """p50/p90 `ask` latency (ms), load times, and the hand-made accuracy of the shipped (or a given) checkpoint.
+
+    `index_dir` must have been built with the checkpoint's retriever; by default it is built and cached.
+    """
     from vcore.errors import UserError
     from vodqa.evaluate import evaluate
     from vodqa.index import Index
@@ -53,15 +65,16 @@ def run(out: Path, threads: int = 2, repeats: int = 3) -> dict[str, Any]:
     from vodqa.pretrained import default_checkpoint
     from vodqa.questions import HANDMADE_QUESTIONS, read_questions
 
-    try:
-        checkpoint = default_checkpoint()
-    except UserError as err:
-        return {"skipped": str(err)}
+    if checkpoint is None:
+        try:
+            checkpoint = default_checkpoint()
+        except UserError as err:
+            return {"skipped": str(err)}
     torch.set_num_threads(threads)
     start = time.perf_counter()
     model = load_checkpoint(checkpoint)
     load_model_s = time.perf_counter() - start
-    folder = _index_for(model, out / "vodqa-ask-cache")
+    folder = index_dir or _index_for(model, out / "vodqa-ask-cache")
     start = time.perf_counter()
     index = Index.load(folder)
     load_index_s = time.perf_counter() - start
@@ -100,3 +113,20 @@ def rows(result: dict[str, Any]) -> list[str]:
         f"| {result['p90_ms']:.0f} | p50 <= {result['target_p50_ms']:.0f} | {result['load_model_s']:.1f} "
         f"| {result['load_index_s']:.1f} | {result['handmade_accuracy']:.1%} ({result['questions']} q) |",
     ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`PYTHONPATH=apps python -m bench.vodqa_ask [--checkpoint CKPT --index IDX]`: print the result as JSON."""
+    parser = argparse.ArgumentParser(prog="bench.vodqa_ask", description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    parser.add_argument("--checkpoint", type=Path, default=None)
+    parser.add_argument("--index", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    result = run(args.out, threads=args.threads, checkpoint=args.checkpoint, index_dir=args.index)
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
