@@ -6,36 +6,20 @@ giving several windows becomes passages "<id>#0", "<id>#1", ..., one giving a si
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from vcore.errors import UserError
 from vodqa.corpus.chunking import check_chunking, chunk_words
 from vodqa.corpus.passage import Passage
+from vodqa.jsonl_rows import jsonl_rows
 
 
 def read_corpus_jsonl(path: Path, passage_words: int = 100, stride: int = 75) -> list[Passage]:
     """Read and chunk a JSONL corpus; every problem is a `UserError` naming path:line."""
     check_chunking(passage_words, stride)
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such corpus file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a folder, expected a JSONL corpus file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: cannot read the corpus ({err})") from None
     passages: list[Passage] = []
     first_line: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise UserError(f"{where}: invalid JSON ({err.msg})") from None
+    for number, where, row in jsonl_rows(path, "corpus"):
         if not isinstance(row, dict):
             raise UserError(f"{where}: expected a JSON object with id, title, text")
         doc_id = row.get("id")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from vcore.errors import UserError
 from vcore.io.atomic import atomic_file
+from vodqa.jsonl_rows import jsonl_rows
 
 
 @dataclass(frozen=True)
@@ -35,23 +36,9 @@ def write_passages(path: Path, passages: Sequence[Passage]) -> None:
 
 def read_passages(path: Path) -> list[Passage]:
     """Read a file written by `write_passages`; a malformed line is a `UserError` naming path:line."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such passages file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: cannot read passages ({err})") from None
     passages: list[Passage] = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise UserError(f"{where}: invalid JSON ({err.msg})") from None
+    for _, where, row in jsonl_rows(path, "passages"):
         if not isinstance(row, dict):
             raise UserError(f"{where}: expected a JSON object with id, title, text")
         for key in ("id", "title", "text"):

@@ -16,6 +16,7 @@ from typing import Any
 
 from vcore.errors import UserError
 from vcore.io.atomic import atomic_file
+from vodqa.jsonl_rows import jsonl_rows
 
 
 @dataclass
@@ -87,25 +88,9 @@ def parse_question(row: Any, where: str) -> Question:
 
 def read_questions(path: Path) -> list[Question]:
     """Read and validate a questions JSONL file; any problem is a `UserError` "path:line: ..."."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such questions file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a folder, expected a JSONL questions file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: cannot read questions ({err})") from None
     questions: list[Question] = []
     id_line: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise UserError(f"{where}: invalid JSON ({err.msg})") from None
+    for number, where, row in jsonl_rows(path, "questions"):
         question = parse_question(row, where)
         if question.id is not None:
             if question.id in id_line:
