@@ -13,6 +13,7 @@ demo: setup
 	@mkdir -p out
 	$(PY) -m vcore.ppca.synthetic --out out/ppca-demo.csv --n 1000 --d 10 --k 3 --seed 0
 	$(VENV)/bin/vcore ppca-select out/ppca-demo.csv --max-k 6
+	$(VENV)/bin/vgeom sample -n 4 --category chair -o out/demo-chairs --seed 0
 
 test: setup
 	$(PY) -m pytest -q
