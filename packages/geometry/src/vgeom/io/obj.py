@@ -15,6 +15,7 @@ import numpy as np
 
 from vcore.errors import UserError
 from vgeom.data.mesh import Mesh
+from vgeom.io.text_file import read_mesh_text
 
 
 def parse_obj(text: str, name: str = "<OBJ>") -> Mesh:
@@ -50,11 +51,4 @@ def parse_obj(text: str, name: str = "<OBJ>") -> Mesh:
 
 def read_obj(path: str | os.PathLike[str]) -> Mesh:
     """Read an OBJ file; UserError naming the file if it is missing, not text or malformed."""
-    try:
-        with open(path, encoding="utf-8", errors="strict") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: unreadable OBJ file ({err.__class__.__name__})") from None
-    return parse_obj(text, str(path))
+    return parse_obj(read_mesh_text(path, "OBJ"), str(path))

@@ -16,6 +16,7 @@ import numpy as np
 
 from vcore.errors import UserError
 from vgeom.data.mesh import Mesh
+from vgeom.io.text_file import read_mesh_text
 
 
 def _content_lines(text: str) -> list[str]:
@@ -97,11 +98,4 @@ def parse_off(text: str, name: str = "<OFF>") -> Mesh:
 
 def read_off(path: str | os.PathLike[str]) -> Mesh:
     """Read an OFF file; UserError naming the file if it is missing, not text or malformed."""
-    try:
-        with open(path, encoding="utf-8", errors="strict") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: unreadable OFF file ({err.__class__.__name__})") from None
-    return parse_off(text, str(path))
+    return parse_off(read_mesh_text(path, "OFF"), str(path))
