@@ -20,6 +20,8 @@ from vcore.errors import UserError
 from vcore.io import Pretrained, load_state
 from vcore.train import ResumableSampler, TrainConfig, lr_multiplier, train
 from vcore.train import loop as loop_module
+from vcore.train.ema import WeightAverage, ema_decay_at
+from vcore.train.loop import EMA_NAME
 
 
 @dataclass
@@ -276,3 +278,56 @@ def test_sampler_shards_equal_one_process_batches() -> None:
     assert list(epoch1) != single
     assert sorted(epoch1) == list(range(size))
     assert list(ResumableSampler(size, seed=7, shuffle=False)) == list(range(size))
+
+
+def test_ema_decay_closed_form() -> None:
+    assert ema_decay_at(0.999, 1) == pytest.approx(2 / 11)
+    assert ema_decay_at(0.999, 10_000) == 0.999
+    with pytest.raises(ValueError, match="decay"):
+        WeightAverage(nn.Linear(1, 1), 1.0)
+
+
+def test_weight_average_of_a_known_trajectory() -> None:
+    """theta_k = k for k = 1..K: the average is the recursion's closed form, computed step by step."""
+    model = nn.Linear(1, 1, bias=False).double()
+    nn.init.zeros_(model.weight)
+    average = WeightAverage(model, 0.9)
+    expected = 0.0
+    for k in range(1, 30):
+        model.weight.data.fill_(float(k))
+        average.update(model, k)
+        d = min(0.9, (1 + k) / (10 + k))
+        expected = d * expected + (1 - d) * k
+    assert float(average.model.weight) == pytest.approx(expected, rel=1e-12)
+    assert not average.model.weight.requires_grad
+
+
+def test_ema_resume_equals_one_run(tmp_path: Path) -> None:
+    model = _model(torch.float64)
+    full = train(model, loss_fn, _dataset(torch.float64), _config(tmp_path / "full", ema_decay=0.9))
+    split_model = _model(torch.float64)
+    train(
+        split_model, loss_fn, _dataset(torch.float64), _config(tmp_path / "split", max_steps=6, ema_decay=0.9)
+    )
+    assert (tmp_path / "split/checkpoint" / EMA_NAME).is_file()
+    resumed = train(
+        _model(torch.float64),
+        loss_fn,
+        _dataset(torch.float64),
+        _config(tmp_path / "split", ema_decay=0.9, resume=True),
+    )
+    assert full.ema is not None
+    assert resumed.ema is not None
+    _assert_same_parameters(full.ema.model, resumed.ema.model)
+    assert not torch.equal(full.ema.model.body[0].weight, model.body[0].weight)  # an average, not the last
+    target = _model(torch.float64)
+    full.ema.copy_to(target)
+    _assert_same_parameters(target, full.ema.model)
+
+
+def test_no_ema_by_default(tmp_path: Path) -> None:
+    result = train(_model(torch.float64), loss_fn, _dataset(torch.float64), _config(tmp_path, max_steps=3))
+    assert result.ema is None
+    assert not (tmp_path / "checkpoint" / EMA_NAME).exists()
+    with pytest.raises(UserError, match="ema_decay"):
+        _config(tmp_path, ema_decay=1.0)

@@ -6,9 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
+from vcore.io.checkpoint import WEIGHTS_NAME, read_weights
+from vcore.train import EMA_NAME
 from vmol.cli import app
+from vmol.commands.checkpoint import load_edm
 from vmol.io.molecules import Molecule, read_sdf, read_xyz, write_npz, write_sdf
 
 runner = CliRunner()
@@ -54,6 +58,12 @@ def test_train_resume_sample_nll(tmp_path: Path, data_dir: Path, three: list[Mol
     )
     assert resumed.exit_code == 0, resumed.output
     assert json.loads(resumed.stdout)["steps"] == 5
+    run_ckpt = tmp_path / "edm.run" / "checkpoint"
+    exported, averaged = read_weights(ckpt / WEIGHTS_NAME), read_weights(run_ckpt / EMA_NAME)
+    assert all(torch.equal(exported[k], averaged[k]) for k in averaged)  # the average is what ships
+    last = read_weights(run_ckpt / WEIGHTS_NAME)
+    assert any(not torch.equal(last[k], averaged[k]) for k in averaged)
+    assert all(torch.equal(p, averaged[k]) for k, p in load_edm(run_ckpt).state_dict().items())
     lines = (tmp_path / "edm.run" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["step"] for x in lines if "loss" in json.loads(x)] == [1, 2, 3, 4, 5]
 

@@ -13,7 +13,7 @@ from vcore.diffusion.gaussian import gaussian_kl
 from vmol.io.molecules import Molecule
 from vmol.model.batch import molecules_to_batch
 from vmol.model.edm import EDM, EDMConfig, com_free_noise, log_normal_mass
-from vmol.model.egnn import EGNNDynamics, EquivariantBlock, remove_mean
+from vmol.model.egnn import EGNNDynamics, EquivariantBlock, pair_linear, remove_mean
 
 TYPES = (1, 6, 7, 8, 9)
 
@@ -192,3 +192,14 @@ def test_sampling_counts_and_steps() -> None:
         assert np.abs(m.positions.mean(axis=0)).max() < 1.0
     drawn = model.sample_n_nodes(50, torch.Generator().manual_seed(0))
     assert set(drawn) <= {3, 5, 9}
+
+
+def test_pair_linear_equals_the_linear_of_concatenated_pairs() -> None:
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(2 * 8 + 2, 5).double()
+    h, edge = torch.randn(3, 4, 8, dtype=torch.float64), torch.randn(3, 4, 4, 2, dtype=torch.float64)
+    hi, hj = h.unsqueeze(2).expand(-1, -1, 4, -1), h.unsqueeze(1).expand(-1, 4, -1, -1)
+    expected = linear(torch.cat([hi, hj, edge], dim=-1))
+    torch.testing.assert_close(pair_linear(linear, h, edge), expected, rtol=1e-12, atol=1e-12)
+    with pytest.raises(TypeError, match="Linear"):
+        pair_linear(torch.nn.Identity(), h, edge)

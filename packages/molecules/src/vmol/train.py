@@ -3,11 +3,16 @@ r"""Training EDM (`vmol.model.edm`) on a `vmol data qm9` folder with vcore's res
 Objective: EDM's l2 loss (eps mean-squared error per dimension, t ~ U{0..T}); logged as `loss`. The atom
 count prior p(N) is the histogram of the training molecules' atom counts, stored in the model's config.
 EDM trains with AdamW, lr 1e-4, batch 64, gradient clipping; here lr defaults to 1e-4 with a norm clip
-of 1.0 (EDM clips adaptively at 1.5x the recent gradient-norm mean plus 2 std).
+of 1.0 (EDM clips adaptively at 1.5x the recent gradient-norm mean plus 2 std). Like EDM, an exponential
+moving average of the weights is kept (`vcore.train.ema`; decay 0.999 by default, EDM's QM9 runs use
+0.9999 over far more steps) and is what gets exported and sampled from.
+
+Arithmetic: with ``precision="auto"`` the network runs under bfloat16 autocast where bf16 matmuls are native
+(AMX here: about 1.8x faster steps at 6 x 128); parameters, optimizer state and the loss stay float32.
 
 Layout: the run folder (default ``<out>.run``) holds vcore's ``checkpoint/`` and ``metrics.jsonl`` (resume
-from it with ``resume=True``); at the end the model alone (config.json + model.safetensors) is written to
-``out`` atomically.
+from it with ``resume=True``); at the end the model alone (config.json + model.safetensors, the averaged
+weights) is written to ``out`` atomically.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ import torch
 from torch import Tensor, nn
 
 from vcore.errors import UserError
+from vcore.precision import bf16_native
 from vcore.train import TrainConfig, train
+from vcore.train.loop import LossFn
 from vmol.io.molecules import Molecule, read_npz
 from vmol.model.batch import MoleculeDataset, check_types
 from vmol.model.edm import EDM, EDMConfig
@@ -50,6 +57,8 @@ class TrainOptions:
     quiet: bool = False
     checkpoint_every: int = 250
     log_every: int = 10
+    ema_decay: float = 0.999
+    precision: str = "auto"  # bf16 autocast where native ("auto"), "bf16" or "fp32"
 
     def run_folder(self) -> Path:
         return self.run_dir if self.run_dir is not None else self.out.with_name(self.out.name + ".run")
@@ -74,9 +83,16 @@ def n_nodes_counts(molecules: list[Molecule]) -> tuple[int, ...]:
     return tuple(hist.get(n, 0) for n in range(max(hist) + 1))
 
 
-def loss_fn(model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
-    loss = model(batch["positions"], batch["one_hot"], batch["charges"], batch["node_mask"]).mean()
-    return loss, {}
+def make_loss_fn(use_bf16: bool) -> LossFn:
+    """EDM's l2 loss on a batch, the network under bfloat16 autocast when `use_bf16`."""
+
+    def loss_fn(model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        device = batch["positions"].device.type
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=use_bf16):
+            loss = model(batch["positions"], batch["one_hot"], batch["charges"], batch["node_mask"])
+        return loss.float().mean(), {}
+
+    return loss_fn
 
 
 def build_model(options: TrainOptions, molecules: list[Molecule]) -> EDM:
@@ -95,6 +111,13 @@ def run_training(options: TrainOptions) -> dict[str, Any]:
     for name in ("layers", "hidden", "timesteps", "max_steps", "batch_size"):
         if getattr(options, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(options, name)}")
+    if options.precision not in ("auto", "fp32", "bf16"):
+        raise UserError(f"--precision must be auto, fp32 or bf16, got {options.precision!r}")
+    if not 0.0 <= options.ema_decay < 1.0:
+        raise UserError(f"--ema-decay must be in [0, 1), got {options.ema_decay}")
+    use_bf16 = options.precision == "bf16" or (
+        options.precision == "auto" and bf16_native(torch.device(options.device))
+    )
     molecules = load_train(options.data)
     torch.manual_seed(options.seed)  # the initial weights
     model = build_model(options, molecules)
@@ -112,17 +135,21 @@ def run_training(options: TrainOptions) -> dict[str, Any]:
         device=options.device,
         resume=options.resume,
         progress=not options.quiet,
+        ema_decay=options.ema_decay,
     )
     logger.info(
-        "training EDM on %d molecules, %d layers x %d, T = %d, %.3fM parameters",
+        "training EDM on %d molecules, %d layers x %d, T = %d, %.3fM parameters, %s",
         len(molecules),
         options.layers,
         options.hidden,
         options.timesteps,
         sum(p.numel() for p in model.parameters()) / 1e6,
+        "bf16 autocast" if use_bf16 else "fp32",
     )
     start = time.perf_counter()
-    result = train(model, loss_fn, dataset, config, collate_fn=dataset.collate)
+    result = train(model, make_loss_fn(use_bf16), dataset, config, collate_fn=dataset.collate)
+    if result.ema is not None:
+        result.ema.copy_to(model)
     model.cpu().eval().save_pretrained(options.out)
     return {
         "steps": result.step,

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from vcore.errors import UserError
+from vcore.precision import bf16_native
 
 if TYPE_CHECKING:
     from transformers import BertModel, PreTrainedTokenizerBase
@@ -81,15 +82,6 @@ def mean_pool(hidden: Tensor, attention_mask: Tensor) -> Tensor:
     summed = (hidden * mask).sum(dim=1)
     counts = mask.sum(dim=1).clamp(min=1e-9)
     return F.normalize(summed / counts, p=2, dim=-1)
-
-
-def bf16_native(device: torch.device) -> bool:
-    """Whether bfloat16 matmuls are native on `device` (AMX/AVX512-BF16 through oneDNN, or CUDA)."""
-    if device.type == "cuda":
-        return bool(torch.cuda.is_bf16_supported())
-    if device.type == "cpu":
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    return False
 
 
 def _model_device(model: torch.nn.Module) -> torch.device:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from vcore.precision import bf16_native
 from vodqa import encoder as enc
 from vodqa.corpus.passage import Passage, passage_text
 from vodqa.index import Index, check_encoder
@@ -70,7 +71,7 @@ class QASystem:
         log_prior = torch.from_numpy(np.where(valid, scores, -np.inf).astype(np.float32)).log_softmax(-1)
         safe_ids = np.where(valid, ids, 0)
         texts = [[passage_text(self.index.passages[i]) for i in row] for row in safe_ids]
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=enc.bf16_native(self.model.device)):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_native(self.model.device)):
             log_reader = self.model.reader_log_probs(
                 list(questions), [list(o) for o in options], texts
             ).float()

@@ -13,16 +13,27 @@ from vcore.train.distributed import (
     unwrap_model,
     wrap_model,
 )
-from vcore.train.loop import CHECKPOINT_DIR, METRICS_NAME, TrainConfig, TrainResult, lr_multiplier, train
+from vcore.train.ema import WeightAverage
+from vcore.train.loop import (
+    CHECKPOINT_DIR,
+    EMA_NAME,
+    METRICS_NAME,
+    TrainConfig,
+    TrainResult,
+    lr_multiplier,
+    train,
+)
 from vcore.train.sampler import ResumableSampler
 
 __all__ = [
     "CHECKPOINT_DIR",
+    "EMA_NAME",
     "METRICS_NAME",
     "DistInfo",
     "ResumableSampler",
     "TrainConfig",
     "TrainResult",
+    "WeightAverage",
     "all_reduce_mean",
     "barrier",
     "get_rank",

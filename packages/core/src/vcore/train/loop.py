@@ -6,7 +6,8 @@
 Layout of `out_dir`:
 
     checkpoint/          the last checkpoint: config.json (for `Pretrained` models) + model.safetensors
-                         + training_state.pt, replaced atomically, so a crash mid-save leaves the previous one
+                         + training_state.pt (+ ema.safetensors, the weight average, when `ema_decay` > 0),
+                         replaced atomically, so a crash mid-save leaves the previous one
     metrics.jsonl        one JSON object per logged step ({"step", "loss", "lr", "elapsed_s", ...})
                          and per evaluation ({"step", "eval/<name>"})
 
@@ -67,12 +68,14 @@ from vcore.io.checkpoint import (
 )
 from vcore.seed import seed_everything
 from vcore.train import distributed as ddp
+from vcore.train.ema import WeightAverage
 from vcore.train.sampler import ResumableSampler, epoch_seed
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoint"
 METRICS_NAME = "metrics.jsonl"
+EMA_NAME = "ema.safetensors"  # in the checkpoint folder when `ema_decay` > 0
 
 LossFn = Callable[[nn.Module, Any], tuple[torch.Tensor, Mapping[str, float | torch.Tensor]]]
 EvalFn = Callable[[nn.Module], Mapping[str, float | torch.Tensor]]
@@ -91,6 +94,7 @@ class TrainConfig:
     lr_schedule: Literal["constant", "cosine", "linear"] = "constant"
     warmup_steps: int = 0
     min_lr_ratio: float = 0.0  # final LR / peak LR for the decaying schedules
+    ema_decay: float = 0.0  # > 0: keep an exponential moving average of the weights (`vcore.train.ema`)
     grad_clip: float | None = None  # max global gradient norm
     checkpoint_every: int = 0  # 0: only at the end and on Ctrl-C
     log_every: int = 10
@@ -107,6 +111,8 @@ class TrainConfig:
         for name, value in positive.items():
             if value < 1:
                 raise UserError(f"{name} must be at least 1, got {value}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise UserError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         for name in ("checkpoint_every", "eval_every", "warmup_steps", "num_workers"):
             if getattr(self, name) < 0:
                 raise UserError(f"{name} must be non-negative, got {getattr(self, name)}")
@@ -116,11 +122,12 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """The step reached, the last logged training metrics, and the checkpoint folder."""
+    """The step reached, the last logged training metrics, the checkpoint folder and the weight average."""
 
     step: int
     metrics: dict[str, Any]
     checkpoint: Path
+    ema: WeightAverage | None = None
 
 
 def lr_multiplier(step: int, config: TrainConfig) -> float:
@@ -259,6 +266,7 @@ def _save_checkpoint(
     step: int,
     extra: dict[str, Any],
     info: ddp.DistInfo,
+    ema: WeightAverage | None,
 ) -> None:
     rngs = ddp.all_gather_object(capture_rng_state())  # every process's generators, index = rank
     if info.is_main:
@@ -267,6 +275,8 @@ def _save_checkpoint(
                 model.write_pretrained(tmp)
             else:
                 save_weights(model, tmp / WEIGHTS_NAME)
+            if ema is not None:
+                ema.save(tmp / EMA_NAME)
             save_state(
                 tmp / STATE_NAME, optimizer=optimizer, scheduler=scheduler, step=step, rng=rngs, extra=extra
             )
@@ -325,6 +335,7 @@ def _train(
         scheduler_fn(optimizer) if scheduler_fn else LambdaLR(optimizer, lambda s: lr_multiplier(s, config))
     )
     global_batch = config.batch_size * info.world_size
+    ema = WeightAverage(model, config.ema_decay) if config.ema_decay > 0 else None
 
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
@@ -340,6 +351,12 @@ def _train(
             ckpt / STATE_NAME, optimizer=optimizer, scheduler=scheduler, map_location=info.device
         )
         step, elapsed_before = state.step, float(state.extra.get("elapsed_s", 0.0))
+        if ema is not None:
+            if (ckpt / EMA_NAME).is_file():
+                ema.load(ckpt / EMA_NAME, map_location=info.device)
+            else:
+                logger.warning("%s has no %s: the weight average starts from step %d", ckpt, EMA_NAME, step)
+                ema = WeightAverage(model, config.ema_decay)
         if state.extra.get("global_batch_size", global_batch) != global_batch:
             logger.warning(
                 "resuming with a global batch of %d, the checkpoint used %d: the data order differs",
@@ -438,6 +455,8 @@ def _train(
                     optimizer.step()
                     scheduler.step()
                     step += 1
+                    if ema is not None:
+                        ema.update(model, step)
                     window.add(loss, metrics)
                     bar.update(1)
 
@@ -473,7 +492,7 @@ def _train(
                     every = config.checkpoint_every
                     if interrupted or step == config.max_steps or (every and step % every == 0):
                         t_save = time.perf_counter()
-                        _save_checkpoint(ckpt, model, optimizer, scheduler, step, extra_state(), info)
+                        _save_checkpoint(ckpt, model, optimizer, scheduler, step, extra_state(), info, ema)
                         saved_step = step
                         window.start += time.perf_counter() - t_save  # keep saving out of samples/s
                     if interrupted:
@@ -488,4 +507,4 @@ def _train(
         raise
     finally:
         bar.close()
-    return TrainResult(step=step, metrics=last, checkpoint=ckpt)
+    return TrainResult(step=step, metrics=last, checkpoint=ckpt, ema=ema)

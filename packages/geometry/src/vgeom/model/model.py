@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from vcore.errors import UserError
 from vcore.io.checkpoint import Pretrained
+from vcore.precision import bf16_native
 from vcore.samplers import TimeGrid, sample_ddpm
 from vgeom.model.diffusion import (
     diffusion_bound,
@@ -61,15 +62,6 @@ class PointDiffusionConfig:
             raise ValueError(f"variance must be 'fixed_small' or 'fixed_large', got {self.variance!r}")
         if self.category_weights and len(self.category_weights) != len(self.categories):
             raise ValueError("category_weights must have one entry per category")
-
-
-def bf16_fast(device: torch.device) -> bool:
-    """Whether bfloat16 matmuls are native on `device` (AMX/AVX512-BF16 through oneDNN, or CUDA)."""
-    if device.type == "cuda":
-        return bool(torch.cuda.is_bf16_supported())
-    if device.type == "cpu":
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    return False
 
 
 class PointDiffusionModel(Pretrained, nn.Module):
@@ -123,7 +115,7 @@ class PointDiffusionModel(Pretrained, nn.Module):
     def compute_dtype(self, precision: Precision) -> torch.dtype | None:
         if precision == "fp32":
             return None
-        if precision == "bf16" or bf16_fast(self._device()):
+        if precision == "bf16" or bf16_native(self._device()):
             return torch.bfloat16
         return None
 

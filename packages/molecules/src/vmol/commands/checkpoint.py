@@ -18,12 +18,21 @@ NO_DEFAULT = "no default vmol checkpoint ships yet: pass --checkpoint"
 
 
 def load_edm(checkpoint: Path | None, device: str = "cpu") -> EDM:
-    """The EDM model of `checkpoint`; UserError when none is given."""
+    """The EDM model of `checkpoint`; UserError when none is given.
+
+    `checkpoint` is an exported model or a training run's ``checkpoint/`` folder; in the latter the weight
+    average (``ema.safetensors``), when there is one, replaces the last iterate.
+    """
     if checkpoint is None:
         raise UserError(NO_DEFAULT)
+    from vcore.io.checkpoint import load_weights
+    from vcore.train import EMA_NAME
     from vmol.model.edm import EDM
 
-    return EDM.from_pretrained(checkpoint, map_location=device)
+    model = EDM.from_pretrained(checkpoint, map_location=device)
+    if (checkpoint / EMA_NAME).is_file():
+        load_weights(model, checkpoint / EMA_NAME, map_location=device)
+    return model
 
 
 def exits_2_on_user_error(command: Callable[P, None]) -> Callable[P, None]:

@@ -37,6 +37,12 @@ def edm_command(
     lr: Annotated[float, typer.Option("--lr", help="AdamW learning rate")] = 1e-4,
     checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", help="save every N steps")] = 250,
     log_every: Annotated[int, typer.Option("--log-every", help="metrics.jsonl line every N steps")] = 10,
+    ema_decay: Annotated[
+        float, typer.Option("--ema-decay", help="weight average kept and exported (0: none)")
+    ] = 0.999,
+    precision: Annotated[
+        str, typer.Option("--precision", help="auto (bf16 autocast where native), fp32 or bf16")
+    ] = "auto",
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: Annotated[str, typer.Option("--device")] = "cpu",
     threads: Annotated[
@@ -72,6 +78,8 @@ def edm_command(
             quiet=quiet,
             checkpoint_every=checkpoint_every,
             log_every=log_every,
+            ema_decay=ema_decay,
+            precision=precision,
         )
     )
     if json_out:

@@ -39,10 +39,19 @@ def edge_mask_of(node_mask: Tensor) -> Tensor:
     return (m.unsqueeze(2) & m.unsqueeze(1) & ~eye).to(node_mask.dtype)
 
 
-def _pairs(h: Tensor) -> tuple[Tensor, Tensor]:
-    """(h_i, h_j) broadcast to [B, N, N, F]."""
-    n = h.shape[1]
-    return h.unsqueeze(2).expand(-1, -1, n, -1), h.unsqueeze(1).expand(-1, n, -1, -1)
+def pair_linear(linear: nn.Module, h: Tensor, edge_attr: Tensor) -> Tensor:
+    """linear([h_i, h_j, e_ij]) for every pair, [B, N, N, out], without building the [B, N, N, 2F + E] input.
+
+    W [h_i, h_j, e_ij] + b = (W_1 h_i + b) + W_2 h_j + W_3 e_ij with W = [W_1 | W_2 | W_3]: the two node terms
+    cost O(N F) matmuls instead of O(N^2 F), which is most of an edge MLP's work.
+    """
+    if not isinstance(linear, nn.Linear):
+        raise TypeError(f"pair_linear needs an nn.Linear, got {type(linear).__name__}")
+    f = h.shape[-1]
+    w_i, w_j, w_e = linear.weight.split([f, f, linear.in_features - 2 * f], dim=1)
+    node_i = nn.functional.linear(h, w_i, linear.bias)
+    node_j = nn.functional.linear(h, w_j)
+    return node_i.unsqueeze(2) + node_j.unsqueeze(1) + nn.functional.linear(edge_attr, w_e)
 
 
 class GCL(nn.Module):
@@ -58,8 +67,7 @@ class GCL(nn.Module):
         self.att_mlp = nn.Sequential(nn.Linear(hidden, 1), nn.Sigmoid())
 
     def forward(self, h: Tensor, edge_attr: Tensor, node_mask: Tensor, edge_mask: Tensor) -> Tensor:
-        hi, hj = _pairs(h)
-        m = self.edge_mlp(torch.cat([hi, hj, edge_attr], dim=-1))
+        m = self.edge_mlp[1:](pair_linear(self.edge_mlp[0], h, edge_attr))
         m = m * self.att_mlp(m) * edge_mask.unsqueeze(-1)
         agg = m.sum(dim=2) / self.normalization_factor
         return (h + self.node_mlp(torch.cat([h, agg], dim=-1))) * node_mask.unsqueeze(-1)
@@ -87,8 +95,9 @@ class EquivariantUpdate(nn.Module):
         node_mask: Tensor,
         edge_mask: Tensor,
     ) -> Tensor:
-        hi, hj = _pairs(h)
-        weight = torch.tanh(self.coord_mlp(torch.cat([hi, hj, edge_attr], dim=-1))) * self.coords_range
+        weight = (
+            torch.tanh(self.coord_mlp[1:](pair_linear(self.coord_mlp[0], h, edge_attr))) * self.coords_range
+        )
         trans = coord_diff * weight * edge_mask.unsqueeze(-1)
         return (x + trans.sum(dim=2) / self.normalization_factor) * node_mask.unsqueeze(-1)
 

@@ -26,11 +26,11 @@ from vcore.bounds.annealing import linear_alpha
 from vcore.errors import UserError
 from vcore.io.atomic import atomic_write_json
 from vcore.io.checkpoint import STATE_NAME, WEIGHTS_NAME, load_state, load_weights
+from vcore.precision import bf16_native
 from vcore.seed import seed_everything
 from vcore.train import TrainConfig, train
 from vcore.train.distributed import unwrap_model
 from vcore.train.loop import lr_multiplier
-from vodqa import encoder as enc
 from vodqa.corpus.passage import passage_text
 from vodqa.index import Index
 from vodqa.model.checkpoint import export_checkpoint
@@ -208,7 +208,7 @@ class _Trainer:
         qa = cast(VodQAModel, unwrap_model(model))
         alpha = linear_alpha(self.calls, self.o.max_steps, self.o.alpha_start, self.o.alpha_end)
         self.calls += 1
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=enc.bf16_native(qa.device)):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_native(qa.device)):
             if self.o.method == "vod":
                 return vod_loss(qa, batch, self.o.passages, alpha)
             return marginal_loss(qa, batch, self.o.passages)
@@ -228,7 +228,7 @@ class _Trainer:
                 [row[i] for i in idx]
                 for row, idx in zip(batch.candidate_texts, top.indices.tolist(), strict=True)
             ]
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=enc.bf16_native(qa.device)):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_native(qa.device)):
                 log_probs = qa.reader_log_probs(batch.questions, batch.options, texts).float()
             marginal = torch.logsumexp(torch.log_softmax(top.values, -1).unsqueeze(-1) + log_probs, dim=1)
             correct += int((marginal.argmax(-1) == batch.answers).sum())
