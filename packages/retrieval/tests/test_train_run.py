@@ -118,9 +118,16 @@ def test_baseline_checkpoint_answers_and_checks_the_index_encoder(tiny: dict[str
     train_vodqa(_options(tiny, root / "bm25", method="bm25", max_steps=2))
     model = load_checkpoint(root / "bm25")
     assert not any(name.startswith("retriever.") for name in trained_tensors(model))
-    answer = QASystem(model, Index.load(tiny["index"]), k=3).answer("a young dog", ["puppy", "kitten"])
+    index = Index.load(tiny["index"])
+    answer = QASystem(model, index, k=3).answer("a young dog", ["puppy", "kitten"])
     assert sum(answer.probabilities) == pytest.approx(1.0, abs=1e-5)
-    assert len(answer.passages) == 3
+    assert [p.title for p in answer.passages] == ["puppy", "kitten"]  # the pool: the options' passages
+    assert sum(answer.passage_probabilities) == pytest.approx(1.0, abs=1e-5)
+    assert len(answer.reader_probabilities) == 2
+    model.config.pool = "corpus"
+    answer = QASystem(model, index, k=3).answer("a young dog", ["puppy", "kitten"])
+    assert len(answer.passages) == 3  # the BM25 top 3 of the whole corpus
+    assert answer.passages[0].title == "puppy"
     vod = load_checkpoint(root / "straight") if (root / "straight").exists() else None
     if vod is not None:  # a VOD-trained retriever does not match an index built with the untuned encoder
         with pytest.raises(UserError, match="built with encoder"):
@@ -181,3 +188,12 @@ def test_eval_and_ask_reject_bad_input_with_one_line(
     assert code == 2
     assert "not a vodqa" in err
     assert len(err.splitlines()) == 1
+
+
+def test_corpus_wide_training_still_runs(tiny: dict[str, Path]) -> None:
+    root = tiny["root"]
+    summary = train_vodqa(_options(tiny, root / "corpus", pool="corpus", max_steps=3))
+    assert summary["step"] == 3
+    assert json.loads((root / "corpus" / "config.json").read_text())["config"]["pool"] == "corpus"
+    with pytest.raises(UserError, match="--pool"):
+        train_vodqa(_options(tiny, root / "nowhere", pool="web"))

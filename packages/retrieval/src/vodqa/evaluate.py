@@ -66,7 +66,9 @@ def evaluate(
     retrieved: list[list[str]] = []
     for start in range(0, len(with_gold), 64):
         chunk = with_gold[start : start + 64]
-        _, ids = system.retrieve([questions[i].question for i in chunk], kmax)
+        _, ids = system.retrieve(
+            [questions[i].question for i in chunk], kmax, [questions[i].options for i in chunk]
+        )
         retrieved.extend([[system.index.passages[j].id for j in row if j >= 0] for row in ids])
     recall = recall_at_k(retrieved, [questions[i].gold for i in with_gold], recall_ks)
     return {

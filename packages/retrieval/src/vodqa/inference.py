@@ -2,7 +2,8 @@ r"""Answering questions with a trained reader-retriever pair (Liévin et al. 202
 
     p(a_i | q) ~ sum_{k=1..K} p(d_k | q) p_theta(a_i | q, d_k),   p(d_k | q) = softmax_k f(q, d_k),
 
-over the top K passages of the checkpoint's retriever: f_theta = cos / tau + w * BM25 with the fine-tuned
+over the top K passages of the checkpoint's retriever among the passages about the options
+(`vodqa.index.option_pool`; checkpoints trained with `pool="corpus"`: among the whole corpus): f_theta = cos / tau + w * BM25 with the fine-tuned
 MiniLM for `vod` checkpoints (the top K of the union of dense and BM25 candidates, `Index.candidates`),
 cos / tau of the frozen MiniLM for `frozen-dense`, the BM25 score for `bm25` checkpoints. The index must have
 been built with the checkpoint's retriever (`check_encoder`), otherwise the scores mean nothing.
@@ -44,11 +45,16 @@ class QASystem:
         self.index = index
         self.k = min(k, len(index.passages))
 
-    def retrieve(self, questions: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores f [B, k], ids [B, k]) of the checkpoint's retriever."""
-        if self.model.config.method == "bm25":
-            return self.index.search_bm25(list(questions), k)
+    def retrieve(
+        self, questions: Sequence[str], k: int, options: Sequence[Sequence[str]] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores f [B, k], ids [B, k]) of the checkpoint's retriever, -1 padded; over each question's option
+        pool when the checkpoint ranks option pools and `options` are given, else over the corpus."""
         config = self.model.config
+        if config.pool == "options" and options is not None:
+            return self._retrieve_from_pools(questions, k, options)
+        if config.method == "bm25":
+            return self.index.search_bm25(list(questions), k)
         vectors = enc.embed(
             self.model.retriever, self.model.tokenizer, list(questions), max_length=config.query_max_length
         )
@@ -59,6 +65,28 @@ class QASystem:
         scores, ids = self.index.search_dense(vectors, k)
         return scores / config.temperature, ids
 
+    def _retrieve_from_pools(
+        self, questions: Sequence[str], k: int, options: Sequence[Sequence[str]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        config = self.model.config
+        if config.method == "bm25":
+            vectors = np.zeros((len(questions), self.index.dim), dtype=np.float32)
+        else:
+            vectors = enc.embed(
+                self.model.retriever,
+                self.model.tokenizer,
+                list(questions),
+                max_length=config.query_max_length,
+            )
+        found = self.index.option_candidates(list(questions), vectors, options, k)
+        if config.method == "bm25":
+            scores = found.bm25
+        elif config.method == "frozen-dense":
+            scores = found.dense / config.temperature
+        else:
+            scores = found.dense / config.temperature + config.bm25_weight * found.bm25
+        return np.where(found.ids >= 0, scores, -np.inf), found.ids
+
     @torch.inference_mode()
     def answer(self, question: str, options: Sequence[str]) -> Answer:
         return self.answer_batch([question], [list(options)])[0]
@@ -66,11 +94,16 @@ class QASystem:
     @torch.inference_mode()
     def answer_batch(self, questions: Sequence[str], options: Sequence[Sequence[str]]) -> list[Answer]:
         """Answer questions that all have the same number of options."""
-        scores, ids = self.retrieve(questions, self.k)
-        valid = ids >= 0
-        log_prior = torch.from_numpy(np.where(valid, scores, -np.inf).astype(np.float32)).log_softmax(-1)
-        safe_ids = np.where(valid, ids, 0)
-        texts = [[passage_text(self.index.passages[i]) for i in row] for row in safe_ids]
+        scores, ids = self.retrieve(questions, self.k, options)
+        width = max(1, int((ids >= 0).sum(axis=1).max(initial=0)))  # pools can be smaller than k
+        scores, ids = scores[:, :width], ids[:, :width]
+        keep = torch.from_numpy(ids >= 0)
+        log_prior = torch.from_numpy(np.where(ids >= 0, scores, -np.inf).astype(np.float32))
+        nothing = ~keep.any(-1, keepdim=True)  # no passage at all: read an empty one
+        log_prior = torch.where(nothing, 0.0, log_prior).log_softmax(-1)
+        texts = [
+            [passage_text(self.index.passages[i]) if i >= 0 else "" for i in row] for row in ids.tolist()
+        ]
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_native(self.model.device)):
             log_reader = self.model.reader_log_probs(
                 list(questions), [list(o) for o in options], texts
@@ -83,9 +116,9 @@ class QASystem:
                 Answer(
                     probabilities=probs.tolist(),
                     best=int(probs.argmax()),
-                    passages=[self.index.passages[i] for i in safe_ids[b]],
-                    passage_probabilities=log_prior[b].exp().tolist(),
-                    reader_probabilities=log_reader[b].exp().tolist(),
+                    passages=[self.index.passages[i] for i in ids[b] if i >= 0],
+                    passage_probabilities=log_prior[b][keep[b]].exp().tolist(),
+                    reader_probabilities=log_reader[b][keep[b]].exp().tolist(),
                 )
             )
         return answers

@@ -1,7 +1,7 @@
 """`vodqa train --index IDX --questions train.jsonl -o CKPT [--resume]`: train the reader-retriever pair.
 
 --method vod (default): K passages per question priority-sampled from the top-P of the cached hybrid
-retriever, loss -L_alpha,K (VOD, vcore.bounds.vod_surrogate) with alpha annealed linearly from
+retriever over the question's option pool (--pool options, default) or the whole corpus (--pool corpus), loss -L_alpha,K (VOD, vcore.bounds.vod_surrogate) with alpha annealed linearly from
 --alpha-start to --alpha-end, reader and retriever updated, the corpus re-indexed every --reindex-every
 steps. --method frozen-dense / bm25: the baselines, a reader trained on the top-K marginal likelihood with
 the untuned MiniLM or BM25 as a fixed retriever. See `vodqa.train.run` for the run folder layout.
@@ -26,6 +26,9 @@ def train_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="checkpoint folder written at the end")],
     val: Annotated[Path | None, typer.Option("--val", help="validation questions (JSONL)")] = None,
     method: Annotated[str, typer.Option(help="vod, frozen-dense or bm25")] = "vod",
+    pool: Annotated[
+        str, typer.Option(help="what the retriever ranks: options (the options' passages) or corpus")
+    ] = "options",
     resume: Annotated[
         bool, typer.Option("--resume", help="continue from the run folder's checkpoint")
     ] = False,
@@ -77,6 +80,7 @@ def train_command(
             val=val,
             run_dir=run_dir,
             method=method,
+            pool=pool,
             resume=resume,
             max_steps=max_steps,
             batch_size=batch_size,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from vodqa.corpus.passage import Passage, passage_text, read_passages, write_pas
 from vodqa.index import bm25 as bm25_mod
 from vodqa.index import faiss_factory
 from vodqa.index.hybrid import DEFAULT_HYBRID, Candidates, empty_candidates, merge_one
+from vodqa.index.option_pool import TitleLookup, option_pool
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class Index:
         self._embeddings32: np.ndarray | None = None
         self.dense = dense
         self.bm25 = bm25
+        self._titles: TitleLookup | None = None
 
     @classmethod
     def load(cls, path: Path, *, device: str = "cpu") -> Index:
@@ -212,18 +214,51 @@ class Index:
     def candidates(self, queries: Sequence[str], query_vectors: np.ndarray, k: int) -> Candidates:
         """Hybrid top-k of the union of dense and BM25 top-k (see `vodqa.index.hybrid`)."""
         _check_k(k)
+        _, dense_ids = self.search_dense(self._query_matrix(query_vectors), k)
+        return self._hybrid(
+            queries, query_vectors, k, lambda row, bm25: (dense_ids[row], bm25_mod.top_k(bm25, k))
+        )
+
+    def option_pools(self, options: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """Each question's pool of passages about its options (`vodqa.index.option_pool`)."""
+        if self._titles is None:
+            self._titles = TitleLookup(self.passages)
+        return [option_pool(self._titles, row, self.search_bm25) for row in options]
+
+    def option_candidates(
+        self,
+        queries: Sequence[str],
+        query_vectors: np.ndarray,
+        options: Sequence[Sequence[str]],
+        k: int,
+    ) -> Candidates:
+        """The k best of each question's option pool by the hybrid score, with its cosine and BM25 parts."""
+        _check_k(k)
+        if len(options) != len(queries):
+            raise UserError(f"{len(queries)} queries but {len(options)} option lists")
+        pools, none = self.option_pools(options), np.zeros(0, dtype=np.int64)
+        return self._hybrid(queries, query_vectors, k, lambda row, _: (pools[row], none))
+
+    def _hybrid(
+        self,
+        queries: Sequence[str],
+        query_vectors: np.ndarray,
+        k: int,
+        proposals: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    ) -> Candidates:
+        """The k best by the hybrid score of the union of `proposals(row, bm25_scores_of_every_passage)`."""
         q = self._query_matrix(query_vectors)
         if len(queries) != len(q):
             raise UserError(f"{len(queries)} queries but {len(q)} query vectors")
         params = self.hybrid_params()
         out = empty_candidates(len(q), k)
-        _, dense_ids = self.search_dense(q, k)
         for row, tokens in enumerate(bm25_mod.tokenize(queries)):
             all_scores = bm25_mod.score_all(self.bm25, tokens)
+            first, second = proposals(row, all_scores)
             ids, score, dense, bm25 = merge_one(
                 q[row],
-                dense_ids[row],
-                bm25_mod.top_k(all_scores, k),
+                first,
+                second,
                 all_scores,
                 self._embeddings16,
                 k,
@@ -244,35 +279,46 @@ class Index:
         model: torch.nn.Module,
         tokenizer: Any,
         *,
+        rows: np.ndarray | None = None,
         batch_size: int = 128,
         progress: bool = False,
         encoder_name: str | None = None,
     ) -> None:
-        """Embed the passages again with `model` and rebuild the FAISS index (in memory; `save` writes it)."""
+        """Embed the passages again with `model` and rebuild the FAISS index (in memory; `save` writes it).
+
+        With `rows`, only those passages are embedded again (a training run that ranks option pools needs
+        no others); the FAISS index and the other rows keep the old encoder, so such an index is marked
+        partial and `save` refuses it.
+        """
         from vodqa.encoder import embed, weights_fingerprint
 
-        device = "cpu" if not type(self.dense).__name__.startswith("Gpu") else "cuda"
+        targets = self.passages if rows is None else [self.passages[int(i)] for i in rows]
         vectors = embed(
-            model,
-            tokenizer,
-            [passage_text(p) for p in self.passages],
-            batch_size=batch_size,
-            progress=progress,
+            model, tokenizer, [passage_text(p) for p in targets], batch_size=batch_size, progress=progress
         )
-        params = dict(self.config.get("faiss_params", {}))
-        dense, _, _ = faiss_factory.build_faiss(vectors, self.config["faiss"], params)
         fingerprint = weights_fingerprint(model)
         old = self.config["encoder"]
         name = encoder_name or (old.get("name") if old.get("fingerprint") == fingerprint else "custom")
         self.config["encoder"] = {"name": name, "fingerprint": fingerprint}
+        self._embeddings32 = None
+        if rows is not None:
+            embeddings = self._embeddings16.copy()
+            embeddings[rows] = vectors.astype(np.float16)
+            self._embeddings16 = embeddings
+            self.config["encoder"]["partial_rows"] = len(rows)
+            return
+        device = "cpu" if not type(self.dense).__name__.startswith("Gpu") else "cuda"
+        params = dict(self.config.get("faiss_params", {}))
+        dense, _, _ = faiss_factory.build_faiss(vectors, self.config["faiss"], params)
         self.config["dim"] = int(vectors.shape[1])
         self._embeddings16 = vectors.astype(np.float16)
-        self._embeddings32 = None
         self.dense = faiss_factory.to_device(dense, device, params)
 
     def save(self, path: Path | None = None) -> Path:
         """Write the index (atomically) to `path`, by default the folder it was loaded from; returns the folder."""
         target = path or self.path
+        if "partial_rows" in self.config["encoder"]:
+            raise UserError("this index was re-embedded in part (a training run's option pools): not saved")
         if target is None:
             raise UserError("this index was not loaded from a folder: give a path to save it to")
         written = write_index_folder(

@@ -5,7 +5,9 @@ a trained dense score plus a fixed BM25 term (the hybrid retriever of VOD's expe
 
     f_theta(q, d) = <E(q), E(d)> / tau + w * BM25(q, d),     E(.) unit-norm,  tau = `temperature`, w = `bm25_weight`
 
-`score_passages` returns the dense part; the BM25 part comes with the candidates (`vodqa.index`).
+`score_passages` returns the dense part; the BM25 part comes with the candidates (`vodqa.index`). With
+`pool="options"` (default) f ranks the passages about the question's options (`vodqa.index.option_pool`),
+with `pool="corpus"` the hybrid top candidates of the whole corpus.
 
 Reader (cross-encoder): a second MiniLM reads "question [SEP] option | passage" and a linear head on its
 mean-pooled output gives a score s(q, a_i, d); the answer likelihood given a passage is
@@ -33,6 +35,7 @@ from vcore.io.checkpoint import Pretrained
 from vodqa import encoder as enc
 
 METHODS = ("vod", "frozen-dense", "bm25")
+POOLS = ("options", "corpus")
 
 
 @dataclass
@@ -47,12 +50,15 @@ class VodQAConfig:
     passage_max_length: int = 128  # as `vodqa index` encodes passages
     reader_max_length: int = 160
     base_fingerprint: str = ""  # weights_fingerprint of the all-MiniLM-L6-v2 weights it started from
+    pool: str = "options"  # what the retriever ranks: the options' passages or the whole corpus
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise UserError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         if not 0 <= self.train_layers <= 6:
             raise UserError(f"train_layers must be in 0..6 (MiniLM-L6 has 6 layers), got {self.train_layers}")
+        if self.pool not in POOLS:
+            raise UserError(f"pool must be one of {', '.join(POOLS)}, got {self.pool!r}")
         if self.temperature <= 0:
             raise UserError(f"temperature must be positive, got {self.temperature}")
 

@@ -1,4 +1,5 @@
-"""The cached retrieval candidates of the questions: top-P passage ids and scores f_r per question.
+"""The cached retrieval candidates of the questions: top-P passage ids and scores f_r per question, from the
+question's option pool or from the whole corpus.
 
 vod: f_r is the index's hybrid score (dense cosine / tau + w * BM25, `vodqa.index`), the cached sampling
 distribution of the VOD objective, recomputed whenever the corpus is re-indexed. frozen-dense: cosine / tau of
@@ -57,6 +58,7 @@ def compute_candidates(
     index: Index,
     questions: Sequence[str],
     *,
+    options: Sequence[Sequence[str]] | None = None,
     method: str,
     retriever: nn.Module,
     top_p: int,
@@ -65,8 +67,30 @@ def compute_candidates(
     query_max_length: int = 64,
     progress: bool = False,
 ) -> CandidateCache:
-    """Top-P candidates per question under `method` (vod | frozen-dense | bm25)."""
+    """Top-P candidates per question under `method` (vod | frozen-dense | bm25).
+
+    With `options` (one list per question) the candidates are the top P of each question's option pool
+    (`Index.option_candidates`), scored by the same f_r as corpus-wide candidates.
+    """
     top_p = min(top_p, len(index.passages))
+    if options is not None:
+        if method == "bm25":
+            vectors = np.zeros((len(questions), index.dim), dtype=np.float32)
+        else:
+            vectors = enc.embed(
+                retriever,
+                enc.load_tokenizer(),
+                list(questions),
+                max_length=query_max_length,
+                progress=progress,
+            )
+        found = index.option_candidates(list(questions), vectors, options, top_p)
+        ids, dense, bm25 = np.asarray(found.ids), np.asarray(found.dense), np.asarray(found.bm25)
+        if method == "bm25":
+            return _pad(ids, bm25)
+        if method == "frozen-dense":
+            return _pad(ids, dense / temperature)
+        return _pad(ids, dense / temperature + bm25_weight * bm25, bm25_weight * bm25)
     if method == "bm25":
         scores, ids = index.search_bm25(list(questions), top_p)
         return _pad(ids, scores)

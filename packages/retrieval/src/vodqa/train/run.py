@@ -1,8 +1,10 @@
 """`vodqa train`: the VOD reader-retriever training (or a reader-only baseline), resumable, with re-indexing.
 
-The run is split into phases of `reindex_every` steps. Each phase is one call of vcore's resumable loop
+The candidates of a question are the top P of its option pool (`pool="options"`, default;
+`vodqa.index.option_pool`) or of the whole corpus (`pool="corpus"`). The run is split into phases of
+`reindex_every` steps. Each phase is one call of vcore's resumable loop
 (`vcore.train.train`, checkpoints in `<run_dir>/checkpoint`, metrics in `<run_dir>/metrics.jsonl`); between
-phases the whole corpus is re-embedded with the current retriever and the cached candidates of every
+phases the corpus (with option pools: the passages of every pool) is re-embedded with the current retriever and the cached candidates of every
 training and validation question are recomputed (VOD's periodic re-indexing), saved in `<run_dir>/reindex/`
 so that a resumed run samples from exactly the cache it had. The LR schedule and the alpha annealing are
 functions of the global step over all phases. At the end the model is written to `out` with
@@ -18,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import torch
 from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import Dataset
@@ -50,6 +53,7 @@ class TrainOptions:
     val: Path | None = None
     run_dir: Path | None = None
     method: str = "vod"
+    pool: str = "options"  # rank the options' passages, or the whole corpus
     resume: bool = False
     max_steps: int = 600
     batch_size: int = 4
@@ -93,6 +97,8 @@ class _Trainer:
         self.o = options
         if options.method not in ("vod", "frozen-dense", "bm25"):
             raise UserError(f"--method must be vod, frozen-dense or bm25, got {options.method!r}")
+        if options.pool not in ("options", "corpus"):
+            raise UserError(f"--pool must be options or corpus, got {options.pool!r}")
         if options.passages < 1 or options.top_p < options.passages:
             raise UserError(f"need 1 <= --passages <= --top-p, got {options.passages} and {options.top_p}")
         self.run_dir = options.run_dir or options.out.with_name(options.out.name + ".run")
@@ -103,7 +109,10 @@ class _Trainer:
         seed_everything(options.seed)  # the reader head's initialisation
         self.model = VodQAModel(
             VodQAConfig(
-                method=options.method, train_layers=options.train_layers, temperature=options.temperature
+                method=options.method,
+                train_layers=options.train_layers,
+                temperature=options.temperature,
+                pool=options.pool,
             )
         )
         if (
@@ -130,20 +139,40 @@ class _Trainer:
             "query_max_length": self.model.config.query_max_length,
         }
         train_cache = compute_candidates(
-            self.index, [q.question for q in self.train_q], progress=self.o.progress, **kwargs
+            self.index,
+            [q.question for q in self.train_q],
+            options=self._options(self.train_q),
+            progress=self.o.progress,
+            **kwargs,
         )
         val_cache = (
-            compute_candidates(self.index, [q.question for q in self.val_q], **kwargs) if self.val_q else None
+            compute_candidates(
+                self.index, [q.question for q in self.val_q], options=self._options(self.val_q), **kwargs
+            )
+            if self.val_q
+            else None
         )
         return train_cache, val_cache
+
+    def _options(self, questions: list[Question]) -> list[list[str]] | None:
+        return [list(q.options) for q in questions] if self.o.pool == "options" else None
+
+    def _pool_rows(self) -> np.ndarray | None:
+        """The passages a re-indexing must embed: every option pool's (None: the whole corpus)."""
+        if self.o.pool != "options":
+            return None
+        pools = self.index.option_pools([list(q.options) for q in self.train_q + self.val_q])
+        return np.unique(np.concatenate(pools)) if pools else np.zeros(0, dtype=np.int64)
 
     def _reindex_dir(self) -> Path:
         return self.run_dir / "reindex"
 
     def _reindex(self) -> None:
-        logger.info("step %d: re-indexing %d passages with the current retriever", self.step, len(self.texts))
+        rows = self._pool_rows()
+        count = len(self.texts) if rows is None else len(rows)
+        logger.info("step %d: re-indexing %d passages with the current retriever", self.step, count)
         self.model.eval()
-        self.index.reembed(self.model.retriever, self.model.tokenizer, progress=self.o.progress)
+        self.index.reembed(self.model.retriever, self.model.tokenizer, rows=rows, progress=self.o.progress)
         self.train_cache, self.val_cache = self._caches()
         folder = self._reindex_dir()
         folder.mkdir(parents=True, exist_ok=True)
