@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from bench import ddim_overhead, point_sampling, retrieval, vae_bounds, vodqa_ask
+from bench import ddim_overhead, molecules, point_sampling, retrieval, vae_bounds, vodqa_ask
 from vcore.io.atomic import atomic_write_text
 
 TARGETS = {"small": 3.0, "MNIST": 1.25}
@@ -61,12 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=20, help="interleaved timing rounds per contender")
     parser.add_argument(
         "--only",
-        choices=["core", "geometry", "retrieval"],
+        choices=["core", "geometry", "molecules", "retrieval"],
         action="append",
         help="run these groups (default: all)",
     )
     args = parser.parse_args(argv)
-    groups = set(args.only or ["core", "geometry", "retrieval"])
+    groups = set(args.only or ["core", "geometry", "molecules", "retrieval"])
     report: dict[str, Any] = {
         "machine": {
             "python": platform.python_version(),
@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         report["ddim_overhead_vs_diffusers"] = ddim_overhead.run(rounds=args.rounds)
     if "geometry" in groups:
         report["point_cloud_sampling_vs_reference"] = point_sampling.run(rounds=max(3, args.rounds // 4))
+    if "molecules" in groups:
+        report["vmol_edm_samples"] = molecules.run(args.out)
     if "retrieval" in groups:
         report["retrieval_wordnet"] = retrieval.run(args.out)
         report["vodqa_ask"] = vodqa_ask.run(args.out)
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         sections += [bound_rows(report["bounds_vs_pyro"]), ddim_rows(report["ddim_overhead_vs_diffusers"])]
     if "geometry" in groups:
         sections.append(point_rows(report["point_cloud_sampling_vs_reference"]))
+    if "molecules" in groups:
+        sections.append(molecules.rows(report["vmol_edm_samples"]))
     if "retrieval" in groups:
         sections += [retrieval.rows(report["retrieval_wordnet"]), vodqa_ask.rows(report["vodqa_ask"])]
     markdown = "\n".join(["# vbound benchmarks", ""] + [line for rows in sections for line in [*rows, ""]])

@@ -1,10 +1,11 @@
 """`vodqa ask` latency and the shipped checkpoint's accuracy on the hand-made reverse-dictionary questions.
 
-The WordNet index is built with the default checkpoint's retriever (as `vodqa index wordnet --checkpoint`
-would) and cached under `<out>/vodqa-ask-cache/`, keyed by the retriever's weights fingerprint. Latency is
+The WordNet index is built (with the untuned encoder for option-pool checkpoints, with the checkpoint's
+retriever otherwise) and cached under `<out>/vodqa-ask-cache/`, keyed by the encoder's weights fingerprint. Latency is
 per question, in process, after loading (model and index loading are reported apart): retrieval of the top
 K = 8 passages plus the reader on K x 4 (question, option, passage) pairs, median (p50) and p90 over the 70
-hand-made questions, each asked 3 times. Target: p50 <= 300 ms. Accuracy comes from the same
+hand-made questions, each asked 3 times; "first ask" is the p50 of the first round, which for option-pool
+checkpoints includes embedding the pool passages (later rounds find them cached). Target: p50 <= 300 ms. Accuracy comes from the same
 `vodqa.evaluate.evaluate` that `vodqa eval --json` runs.
 """
 
@@ -27,21 +28,19 @@ TARGET_P50_MS = 300.0
 
 
 def _index_for(model: Any, cache: Path) -> Path:
+    """A WordNet index the checkpoint can read: of the untuned encoder for option pools (their passages are
+    embedded with the checkpoint's retriever on demand), of the checkpoint's retriever otherwise."""
     from vodqa.corpus.wordnet import load_wordnet, wordnet_passages
-    from vodqa.encoder import weights_fingerprint
+    from vodqa.encoder import load_base_model, weights_fingerprint
     from vodqa.index import build_index
 
-    folder = cache / f"wordnet-{weights_fingerprint(model.retriever)}"
+    encoder = load_base_model() if model.config.pool == "options" else model.retriever
+    folder = cache / f"wordnet-{weights_fingerprint(encoder)}"
     if not (folder / "config.json").is_file():
-        logger.info("building the WordNet index with the default retriever into %s", folder)
+        logger.info("building the WordNet index into %s", folder)
         passages = wordnet_passages(load_wordnet())
         build_index(
-            passages,
-            folder,
-            model=model.retriever,
-            tokenizer=model.tokenizer,
-            source="wordnet",
-            progress=True,
+            passages, folder, model=encoder, tokenizer=model.tokenizer, source="wordnet", progress=True
         )
     return folder
 
@@ -82,12 +81,14 @@ def run(
     questions = read_questions(HANDMADE_QUESTIONS)
     for q in questions[:3]:
         system.answer(q.question, q.options)  # warm-up
-    latencies = []
-    for _ in range(repeats):
+    latencies, first = [], []
+    for round_ in range(repeats):
         for q in questions:
             t = time.perf_counter()
             system.answer(q.question, q.options)
             latencies.append((time.perf_counter() - t) * 1e3)
+            if round_ == 0:
+                first.append(latencies[-1])
     latencies.sort()
     report = evaluate(system, questions)
     return {
@@ -95,6 +96,7 @@ def run(
         "questions": len(questions),
         "p50_ms": statistics.median(latencies),
         "p90_ms": latencies[int(0.9 * (len(latencies) - 1))],
+        "first_ask_p50_ms": statistics.median(first),
         "target_p50_ms": TARGET_P50_MS,
         "load_model_s": load_model_s,
         "load_index_s": load_index_s,
@@ -107,10 +109,11 @@ def rows(result: dict[str, Any]) -> list[str]:
     if "skipped" in result:
         return ["| `vodqa ask` latency |", "|---|", f"| skipped: {result['skipped']} |"]
     return [
-        "| `vodqa ask` (K = 8 passages, 4 options) | p50 ms | p90 ms | target | load model s | load index s | hand-made accuracy |",
-        "|---|---|---|---|---|---|---|",
+        "| `vodqa ask` (K = 8 passages, 4 options) | p50 ms | p90 ms | first ask p50 ms | target | load model s | load index s | hand-made accuracy |",
+        "|---|---|---|---|---|---|---|---|",
         f"| default checkpoint ({result['method']}), {result['threads']} threads | {result['p50_ms']:.0f} "
-        f"| {result['p90_ms']:.0f} | p50 <= {result['target_p50_ms']:.0f} | {result['load_model_s']:.1f} "
+        f"| {result['p90_ms']:.0f} | {result['first_ask_p50_ms']:.0f} | p50 <= {result['target_p50_ms']:.0f} "
+        f"| {result['load_model_s']:.1f} "
         f"| {result['load_index_s']:.1f} | {result['handmade_accuracy']:.1%} ({result['questions']} q) |",
     ]
 

@@ -100,13 +100,16 @@ def test_train_resume_sample_nll(tmp_path: Path, data_dir: Path, three: list[Mol
     assert report["per_molecule"][0]["neg_log_pn"] == pytest.approx(1.0986122886681098, rel=1e-9)
 
 
-def test_bad_inputs_exit_2(tmp_path: Path, data_dir: Path, three: list[Molecule]) -> None:
+def test_bad_inputs_exit_2(
+    tmp_path: Path, data_dir: Path, three: list[Molecule], monkeypatch: pytest.MonkeyPatch
+) -> None:
     mols = tmp_path / "three.sdf"
     write_sdf(mols, three)
+    monkeypatch.setattr("vmol.pretrained.DEFAULT_DIR", tmp_path / "no-default")  # an installation without one
     for args in (["sample", "-n", "2", "-o", str(tmp_path / "s.sdf")], ["nll", str(mols)]):
         result = runner.invoke(app, args)
         assert result.exit_code == 2
-        assert "no default vmol checkpoint ships yet: pass --checkpoint" in result.output
+        assert "ships no default vmol checkpoint: pass --checkpoint" in result.output
     missing = runner.invoke(
         app, ["train", "edm", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "c")]
     )

@@ -6,7 +6,9 @@ over the top K passages of the checkpoint's retriever among the passages about t
 (`vodqa.index.option_pool`; checkpoints trained with `pool="corpus"`: among the whole corpus): f_theta = cos / tau + w * BM25 with the fine-tuned
 MiniLM for `vod` checkpoints (the top K of the union of dense and BM25 candidates, `Index.candidates`),
 cos / tau of the frozen MiniLM for `frozen-dense`, the BM25 score for `bm25` checkpoints. The index must have
-been built with the checkpoint's retriever (`check_encoder`), otherwise the scores mean nothing.
+been built with the checkpoint's retriever (`check_encoder`), otherwise the scores mean nothing; for option
+pools that is not needed: their passages are embedded with the checkpoint's retriever when first met
+(`vodqa.index.passage_vectors`), so one index of the corpus serves every checkpoint.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from vcore.precision import bf16_native
 from vodqa import encoder as enc
 from vodqa.corpus.passage import Passage, passage_text
 from vodqa.index import Index, check_encoder
+from vodqa.index.passage_vectors import LazyPassageVectors
 from vodqa.model.qa_model import VodQAModel
 
 
@@ -39,11 +42,20 @@ class QASystem:
     """A checkpoint and an index; `answer` runs retrieval then the reader."""
 
     def __init__(self, model: VodQAModel, index: Index, k: int = 8) -> None:
-        if model.config.method != "bm25":
-            check_encoder(index, model.retriever)
         self.model = model.eval()
         self.index = index
         self.k = min(k, len(index.passages))
+        self.passage_vectors: LazyPassageVectors | None = None
+        if model.config.method == "bm25":
+            return
+        if model.config.pool == "options":  # pools are small: embed their passages with the checkpoint
+            fingerprint = index.config["encoder"].get("fingerprint")
+            if fingerprint != enc.weights_fingerprint(model.retriever):
+                self.passage_vectors = LazyPassageVectors(
+                    index.passages, model.retriever, model.tokenizer, model.config.passage_max_length
+                )
+        else:
+            check_encoder(index, model.retriever)
 
     def retrieve(
         self, questions: Sequence[str], k: int, options: Sequence[Sequence[str]] | None = None
@@ -78,7 +90,7 @@ class QASystem:
                 list(questions),
                 max_length=config.query_max_length,
             )
-        found = self.index.option_candidates(list(questions), vectors, options, k)
+        found = self.index.option_candidates(list(questions), vectors, options, k, self.passage_vectors)
         if config.method == "bm25":
             scores = found.bm25
         elif config.method == "frozen-dense":

@@ -231,13 +231,18 @@ class Index:
         query_vectors: np.ndarray,
         options: Sequence[Sequence[str]],
         k: int,
+        passage_vectors: Any = None,
     ) -> Candidates:
-        """The k best of each question's option pool by the hybrid score, with its cosine and BM25 parts."""
+        """The k best of each question's option pool by the hybrid score, with its cosine and BM25 parts.
+
+        `passage_vectors` (default: the stored embeddings) gives the passages' vectors as `passage_vectors[ids]`,
+        e.g. a `vodqa.index.passage_vectors.LazyPassageVectors` of another retriever.
+        """
         _check_k(k)
         if len(options) != len(queries):
             raise UserError(f"{len(queries)} queries but {len(options)} option lists")
         pools, none = self.option_pools(options), np.zeros(0, dtype=np.int64)
-        return self._hybrid(queries, query_vectors, k, lambda row, _: (pools[row], none))
+        return self._hybrid(queries, query_vectors, k, lambda row, _: (pools[row], none), passage_vectors)
 
     def _hybrid(
         self,
@@ -245,6 +250,7 @@ class Index:
         query_vectors: np.ndarray,
         k: int,
         proposals: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray]],
+        passage_vectors: Any = None,
     ) -> Candidates:
         """The k best by the hybrid score of the union of `proposals(row, bm25_scores_of_every_passage)`."""
         q = self._query_matrix(query_vectors)
@@ -260,7 +266,7 @@ class Index:
                 first,
                 second,
                 all_scores,
-                self._embeddings16,
+                self._embeddings16 if passage_vectors is None else passage_vectors,
                 k,
                 params["dense_temperature"],
                 params["bm25_weight"],
