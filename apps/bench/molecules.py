@@ -2,8 +2,9 @@
 sampling time per molecule, and the variational bound on the QM9 test split.
 
 QM9 is split as `vmol data qm9 --seed 0` does (EDM's split) and cached under `<out>/vmol-cache/qm9`. The
-molecules are drawn with `vmol sample`'s defaults (every one of the T reverse steps, batches of 64, seed 0);
-the time is the sampling wall time divided by the number of molecules (target: <= 2 s per molecule).
+molecules are drawn with `vmol sample`'s defaults (every one of the T reverse steps, batches of 64, bf16
+network arithmetic where native, seed 0); the time is the sampling wall time divided by the number of
+molecules (target: <= 2 s per molecule).
 Novelty is against the training SMILES, PGD (Krimmel et al. 2025) against the test split's SMILES. The test
 NLL is EDM's bound with the single-t estimate of the diffusion sum (unbiased for the bound), in nats per
 molecule, over every test molecule. Targets (issue 6): atom stability >= 95%, validity >= 85%,
@@ -57,6 +58,7 @@ def _test_nll(model: Any, data: Path, batch_size: int = 64) -> float:
 def run(out: Path, n: int = 1000, threads: int = 2, checkpoint: Path | None = None) -> dict[str, Any]:
     """Sample `n` molecules from the shipped (or a given) checkpoint and measure them; see the module doc."""
     from vcore.errors import UserError
+    from vcore.precision import bf16_native
     from vmol.commands.checkpoint import load_edm
     from vmol.io.molecules import read_npz
     from vmol.metrics.evaluate import evaluate_molecules
@@ -71,7 +73,8 @@ def run(out: Path, n: int = 1000, threads: int = 2, checkpoint: Path | None = No
     generator = torch.Generator().manual_seed(0)
     counts = model.sample_n_nodes(n, generator)
     start = time.perf_counter()
-    molecules = model.sample(counts, None, generator, 64)
+    bf16 = bf16_native(torch.device("cpu"))  # `vmol sample`'s default --precision auto
+    molecules = model.sample(counts, None, generator, 64, bf16)
     seconds = time.perf_counter() - start
     test_smiles = [s for s in (molecule_smiles(m) for m in read_npz(data / "test.npz")) if s is not None]
     report = evaluate_molecules(
@@ -90,6 +93,7 @@ def run(out: Path, n: int = 1000, threads: int = 2, checkpoint: Path | None = No
         "molecules": n,
         "steps": model.timesteps,
         "threads": threads,
+        "precision": "bf16" if bf16 else "fp32",
         "seconds_per_molecule": seconds / n,
         "target_seconds_per_molecule": TARGET_SECONDS_PER_MOLECULE,
         **measured,
@@ -108,7 +112,7 @@ def rows(result: dict[str, Any]) -> list[str]:
     return [
         "| vmol EDM, 1,000 samples | atom stab. | mol. stab. | validity | uniqueness | novelty | PGD | s / molecule | test NLL (nats) |",
         "|---|---|---|---|---|---|---|---|---|",
-        f"| {result['checkpoint']}, T = {result['steps']}, {result['threads']} threads "
+        f"| {result['checkpoint']}, T = {result['steps']}, {result['precision']}, {result['threads']} threads "
         f"| {result['atom_stability']:.1%} | {result['molecule_stability']:.1%} | {result['validity']:.1%} "
         f"| {result['uniqueness']:.1%} | {result['novelty']:.1%} | {pgd_text} "
         f"| {result['seconds_per_molecule']:.2f} | {result['test_nll_nats']:.1f} |",

@@ -192,6 +192,12 @@ def test_sampling_counts_and_steps() -> None:
         assert np.abs(m.positions.mean(axis=0)).max() < 1.0
     drawn = model.sample_n_nodes(50, torch.Generator().manual_seed(0))
     assert set(drawn) <= {3, 5, 9}
+    # bf16 network arithmetic: the same draws of noise, outputs within bf16 rounding of the fp32 ones
+    full = model.sample([4, 4], steps=4, generator=torch.Generator().manual_seed(1))
+    half = model.sample([4, 4], steps=4, generator=torch.Generator().manual_seed(1), bf16=True)
+    for a, b in zip(full, half, strict=True):
+        assert a.positions.dtype == b.positions.dtype
+        np.testing.assert_allclose(a.positions, b.positions, atol=0.05)
 
 
 def test_pair_linear_equals_the_linear_of_concatenated_pairs() -> None:

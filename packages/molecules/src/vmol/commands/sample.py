@@ -61,6 +61,9 @@ def sample_command(
     ] = None,
     atoms: Annotated[int | None, typer.Option("--atoms", help="atoms per molecule (default: p(N))")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="molecules per network call")] = 64,
+    precision: Annotated[
+        str, typer.Option("--precision", help="network arithmetic: auto (bf16 where native), fp32 or bf16")
+    ] = "auto",
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: Annotated[str, typer.Option("--device")] = "cpu",
     json_out: Annotated[bool, typer.Option("--json", help="print a JSON summary")] = False,
@@ -74,12 +77,15 @@ def sample_command(
         raise UserError(f"--batch-size must be at least 1, got {batch_size}")
     if atoms is not None and atoms < 2:
         raise UserError(f"--atoms must be at least 2, got {atoms}")
+    if precision not in ("auto", "fp32", "bf16"):
+        raise UserError(f"--precision must be auto, fp32 or bf16, got {precision!r}")
     if out.suffix.lower() != ".sdf":
         raise UserError(f"{out}: the output must be an .sdf file")
     if not out.parent.is_dir():
         raise UserError(f"{out}: directory {out.parent} does not exist")
     import torch
 
+    from vcore.precision import bf16_native
     from vmol.commands.checkpoint import load_edm
     from vmol.io.molecules import write_sdf, write_xyz
 
@@ -89,7 +95,8 @@ def sample_command(
     generator = torch.Generator(device=device).manual_seed(seed)
     counts = [atoms] * n if atoms is not None else model.sample_n_nodes(n, generator)
     start = time.perf_counter()
-    molecules = model.sample(counts, steps, generator, batch_size)
+    bf16 = precision == "bf16" or (precision == "auto" and bf16_native(torch.device(device)))
+    molecules = model.sample(counts, steps, generator, batch_size, bf16)
     seconds = time.perf_counter() - start
     write_sdf(out, molecules)
     write_xyz(out.with_suffix(".xyz"), molecules)
@@ -98,6 +105,7 @@ def sample_command(
         "checkpoint": str(checkpoint),
         "n": n,
         "steps": steps or model.timesteps,
+        "precision": "bf16" if bf16 else "fp32",
         "seed": seed,
         "seconds": round(seconds, 3),
         "valid_drawn": valid,

@@ -297,11 +297,22 @@ class EDM(Pretrained, nn.Module):
         grid = np.unique(np.round(np.linspace(0, T, s + 1)).astype(np.int64))
         return [int(v) for v in grid[::-1]]
 
+    def _denoise(self, zx: Tensor, zh: Tensor, t: Tensor, mask: Tensor, bf16: bool) -> tuple[Tensor, Tensor]:
+        """eps_theta(z_t, t) in the model's dtype; the network under bfloat16 autocast when `bf16`."""
+        with torch.autocast(zx.device.type, dtype=torch.bfloat16, enabled=bf16):
+            pred_x, pred_h = self.dynamics(zx, zh, t, mask)
+        return pred_x.to(zx.dtype), pred_h.to(zh.dtype)
+
     @torch.no_grad()
     def sample_batch(
-        self, n_atoms: Sequence[int], steps: int | None = None, generator: torch.Generator | None = None
+        self,
+        n_atoms: Sequence[int],
+        steps: int | None = None,
+        generator: torch.Generator | None = None,
+        bf16: bool = False,
     ) -> list[Molecule]:
-        """Molecules with the given atom counts (one padded batch), by ancestral sampling."""
+        """Molecules with the given atom counts (one padded batch), by ancestral sampling; with `bf16` the
+        network runs under bfloat16 autocast (the updates of z stay in the model's dtype)."""
         dtype = self._dtype()
         device = next(self.parameters()).device
         b, n_max = len(n_atoms), max(n_atoms)
@@ -318,7 +329,7 @@ class EDM(Pretrained, nn.Module):
             alpha_s, sigma_s, _ = self.schedule(s)
             alpha_ts = alpha_t / alpha_s
             sigma2_ts = sigma_t**2 - alpha_ts**2 * sigma_s**2
-            pred_x, pred_h = self.dynamics(zx, zh, t.to(dtype) / self.timesteps, mask)
+            pred_x, pred_h = self._denoise(zx, zh, t.to(dtype) / self.timesteps, mask, bf16)
             c = (sigma2_ts / alpha_ts / sigma_t).to(dtype).view(-1, 1, 1)
             inv = (1.0 / alpha_ts).to(dtype).view(-1, 1, 1)
             std = (sigma2_ts.sqrt() * sigma_s / sigma_t).to(dtype).view(-1, 1, 1)
@@ -331,7 +342,7 @@ class EDM(Pretrained, nn.Module):
             zx, zh = remove_mean(zx, mask), zh * mask.unsqueeze(-1)
         t0 = torch.zeros(b, dtype=torch.long, device=device)
         alpha0, sigma0, _ = self.schedule(t0)
-        pred_x, _ = self.dynamics(zx, zh, t0.to(dtype), mask)
+        pred_x, _ = self._denoise(zx, zh, t0.to(dtype), mask, bf16)
         a0, s0 = alpha0.to(dtype).view(-1, 1, 1), sigma0.to(dtype).view(-1, 1, 1)
         x = (zx - s0 * pred_x) / a0 + (s0 / a0) * com_free_noise((b, n_max, 3), mask, generator)
         x = x * self.config.norm_values[0]
@@ -344,6 +355,7 @@ class EDM(Pretrained, nn.Module):
         steps: int | None = None,
         generator: torch.Generator | None = None,
         batch_size: int = 64,
+        bf16: bool = False,
     ) -> list[Molecule]:
         """Molecules with atom counts `n_atoms` (in that order), sampled in batches of equal atom count."""
         order = sorted(range(len(n_atoms)), key=lambda k: n_atoms[k])
@@ -352,7 +364,9 @@ class EDM(Pretrained, nn.Module):
         while start < len(order):
             n = n_atoms[order[start]]
             group = [k for k in order[start : start + batch_size] if n_atoms[k] == n]
-            for k, mol in zip(group, self.sample_batch([n] * len(group), steps, generator), strict=True):
+            for k, mol in zip(
+                group, self.sample_batch([n] * len(group), steps, generator, bf16), strict=True
+            ):
                 out[k] = Molecule(mol.numbers, mol.positions, None, k)
             start += len(group)
         return [m for m in out if m is not None]
