@@ -11,9 +11,10 @@ import torch
 
 from vcore.diffusion.gaussian import gaussian_kl
 from vmol.io.molecules import Molecule
-from vmol.model.batch import molecules_to_batch
+from vmol.model.batch import molecules_to_batch, size_chunks
 from vmol.model.edm import EDM, EDMConfig, com_free_noise, log_normal_mass
 from vmol.model.egnn import EGNNDynamics, EquivariantBlock, pair_linear, remove_mean
+from vmol.train import make_loss_fn
 
 TYPES = (1, 6, 7, 8, 9)
 
@@ -209,3 +210,36 @@ def test_pair_linear_equals_the_linear_of_concatenated_pairs() -> None:
     torch.testing.assert_close(pair_linear(linear, h, edge), expected, rtol=1e-12, atol=1e-12)
     with pytest.raises(TypeError, match="Linear"):
         pair_linear(torch.nn.Identity(), h, edge)
+
+
+def test_size_chunks_keep_every_molecule_with_less_padding() -> None:
+    rng = np.random.default_rng(0)
+    mols = [
+        Molecule(np.full(n, 6), rng.normal(size=(n, 3)), None, i) for i, n in enumerate([9, 3, 7, 3, 5, 8])
+    ]
+    batch = molecules_to_batch(mols, TYPES)
+    parts = size_chunks(batch, 3)
+    assert [tuple(p["node_mask"].shape) for p in parts] == [(2, 3), (2, 7), (2, 9)]
+    assert sorted(int(n) for p in parts for n in p["node_mask"].sum(1)) == sorted(len(m) for m in mols)
+    assert sum(float(p["positions"].abs().sum()) for p in parts) == pytest.approx(
+        float(batch["positions"].abs().sum())
+    )
+    assert len(size_chunks(batch, 10)) == 6
+
+
+def test_chunked_loss_is_the_batch_mean_of_the_per_molecule_losses() -> None:
+    class RealAtomsOnly(torch.nn.Module):
+        """A per-molecule 'loss' that depends only on the real atoms (as EDM's does)."""
+
+        def forward(self, positions, one_hot, charges, node_mask):  # type: ignore[no-untyped-def]
+            m = node_mask.unsqueeze(-1)
+            return (
+                (positions.square() * m).sum((1, 2)) + (one_hot * m).sum((1, 2)) * 0.5 + charges.sum((1, 2))
+            )
+
+    rng = np.random.default_rng(1)
+    mols = [Molecule(np.array([6] * n), rng.normal(size=(n, 3)), None, i) for i, n in enumerate([4, 9, 2, 6])]
+    batch = molecules_to_batch(mols, TYPES)
+    whole, _ = make_loss_fn(False, 1)(RealAtomsOnly(), batch)
+    chunked, _ = make_loss_fn(False, 3)(RealAtomsOnly(), batch)
+    assert float(chunked) == pytest.approx(float(whole), rel=1e-12)
