@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -130,7 +131,6 @@ def test_baseline_checkpoint_answers_and_checks_the_index_encoder(tiny: dict[str
     assert answer.passages[0].title == "puppy"
 
 
-
 def test_eval_and_ask_commands(tiny: dict[str, Path], invoke: Callable[..., tuple[int, str, str]]) -> None:
     root = tiny["root"]
     if not (root / "bm25").exists():
@@ -217,3 +217,17 @@ def test_vod_checkpoint_reads_any_index_of_the_corpus_over_option_pools(tiny: di
     vod.config.pool = "corpus"
     with pytest.raises(UserError, match="built with encoder"):
         QASystem(vod, base)
+
+
+def test_dense_only_vod_retriever(tiny: dict[str, Path]) -> None:
+    root = tiny["root"]
+    train_vodqa(_options(tiny, root / "dense-only", bm25_weight=0.0, max_steps=2))
+    model = load_checkpoint(root / "dense-only")
+    assert model.config.bm25_weight == 0.0
+    system = QASystem(model, Index.load(tiny["index"]), k=8)
+    scores, ids = system.retrieve(["the baby of a cow"], 8, [["calf", "lamb", "foal"]])
+    assert (ids[0] >= 0).sum() == 3
+    assert np.isfinite(scores[0][:3]).all()
+    assert np.isneginf(scores[0][3:]).all()
+    with pytest.raises(UserError, match="bm25-weight"):
+        train_vodqa(_options(tiny, root / "negative", bm25_weight=-1.0))

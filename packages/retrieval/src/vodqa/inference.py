@@ -91,13 +91,15 @@ class QASystem:
                 max_length=config.query_max_length,
             )
         found = self.index.option_candidates(list(questions), vectors, options, k, self.passage_vectors)
+        real = found.ids >= 0
+        dense, bm25 = np.where(real, found.dense, 0.0), np.where(real, found.bm25, 0.0)
         if config.method == "bm25":
-            scores = found.bm25
+            scores = bm25
         elif config.method == "frozen-dense":
-            scores = found.dense / config.temperature
+            scores = dense / config.temperature
         else:
-            scores = found.dense / config.temperature + config.bm25_weight * found.bm25
-        return np.where(found.ids >= 0, scores, -np.inf), found.ids
+            scores = dense / config.temperature + config.bm25_weight * bm25
+        return np.where(real, scores, -np.inf), found.ids
 
     @torch.inference_mode()
     def answer(self, question: str, options: Sequence[str]) -> Answer:

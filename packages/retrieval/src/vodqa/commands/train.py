@@ -44,6 +44,9 @@ def train_command(
     lr: Annotated[float, typer.Option(help="peak learning rate of the encoder layers")] = 1e-4,
     head_lr: Annotated[float, typer.Option(help="learning rate of the reader head")] = 1e-3,
     train_layers: Annotated[int, typer.Option(help="top MiniLM layers trained in each encoder")] = 2,
+    bm25_weight: Annotated[
+        float, typer.Option(help="w in the vod retriever's f = cos / 0.05 + w BM25 (0: dense only)")
+    ] = 1.0,
     alpha_start: Annotated[float, typer.Option(help="Rényi alpha at step 0")] = 1.0,
     alpha_end: Annotated[float, typer.Option(help="Rényi alpha at the last step")] = 0.0,
     reindex_every: Annotated[int, typer.Option(help="re-index the corpus every N steps (0: never)")] = 0,
@@ -89,6 +92,7 @@ def train_command(
             lr=lr,
             head_lr=head_lr,
             train_layers=train_layers,
+            bm25_weight=bm25_weight,
             alpha_start=alpha_start,
             alpha_end=alpha_end,
             reindex_every=reindex_every,

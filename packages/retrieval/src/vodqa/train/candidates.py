@@ -18,7 +18,7 @@ from torch import nn
 
 from vcore.io.atomic import atomic_file
 from vodqa import encoder as enc
-from vodqa.index import Index
+from vodqa.index import Candidates, Index
 
 PAD_GAP = 30.0
 
@@ -54,6 +54,13 @@ def _pad(ids: np.ndarray, scores: np.ndarray, sparse: np.ndarray | None = None) 
     return CandidateCache(ids=ids, scores=scores, sparse=sparse)
 
 
+def _finite_parts(found: Candidates) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, cosine, BM25) with the padded slots' -inf scores set to 0 (`_pad` replaces those slots)."""
+    ids = np.asarray(found.ids)
+    real = ids >= 0
+    return ids, np.where(real, found.dense, 0.0), np.where(real, found.bm25, 0.0)
+
+
 def compute_candidates(
     index: Index,
     questions: Sequence[str],
@@ -85,7 +92,7 @@ def compute_candidates(
                 progress=progress,
             )
         found = index.option_candidates(list(questions), vectors, options, top_p)
-        ids, dense, bm25 = np.asarray(found.ids), np.asarray(found.dense), np.asarray(found.bm25)
+        ids, dense, bm25 = _finite_parts(found)
         if method == "bm25":
             return _pad(ids, bm25)
         if method == "frozen-dense":
@@ -100,5 +107,5 @@ def compute_candidates(
     if method == "frozen-dense":
         scores, ids = index.search_dense(vectors, top_p)
         return _pad(ids, scores / temperature)
-    found = index.candidates(list(questions), vectors, top_p)
-    return _pad(np.asarray(found.ids), np.asarray(found.scores), bm25_weight * np.asarray(found.bm25))
+    ids, dense, bm25 = _finite_parts(index.candidates(list(questions), vectors, top_p))
+    return _pad(ids, dense / temperature + bm25_weight * bm25, bm25_weight * bm25)

@@ -63,6 +63,7 @@ class TrainOptions:
     head_lr: float = 1e-3
     train_layers: int = 2
     temperature: float = 0.05
+    bm25_weight: float = 1.0  # w in f_theta = cos / tau + w * BM25 (vod)
     alpha_start: float = 1.0
     alpha_end: float = 0.0
     reindex_every: int = 0  # steps between re-indexings (0: never; vod only)
@@ -99,6 +100,8 @@ class _Trainer:
             raise UserError(f"--method must be vod, frozen-dense or bm25, got {options.method!r}")
         if options.pool not in ("options", "corpus"):
             raise UserError(f"--pool must be options or corpus, got {options.pool!r}")
+        if options.bm25_weight < 0:
+            raise UserError(f"--bm25-weight must be non-negative, got {options.bm25_weight}")
         if options.passages < 1 or options.top_p < options.passages:
             raise UserError(f"need 1 <= --passages <= --top-p, got {options.passages} and {options.top_p}")
         self.run_dir = options.run_dir or options.out.with_name(options.out.name + ".run")
@@ -112,6 +115,7 @@ class _Trainer:
                 method=options.method,
                 train_layers=options.train_layers,
                 temperature=options.temperature,
+                bm25_weight=options.bm25_weight,
                 pool=options.pool,
             )
         )
