@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         report["vmol_edm_samples"] = molecules.run(args.out)
     if "retrieval" in groups:
         report["retrieval_wordnet"] = retrieval.run(args.out)
-        report["vodqa_ask"] = vodqa_ask.run(args.out)
+        wordnet = Path(report["retrieval_wordnet"]["index_dir"])
+        report["vodqa_ask"] = vodqa_ask.run(args.out, base_index=wordnet)
     sections: list[list[str]] = []
     if "core" in groups:
         sections += [bound_rows(report["bounds_vs_pyro"]), ddim_rows(report["ddim_overhead_vs_diffusers"])]

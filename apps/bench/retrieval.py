@@ -189,6 +189,7 @@ def run(
     hybrid_qps = m / (time.perf_counter() - start)
     index.dense = flat
     return {
+        "index_dir": str(index.path),
         "passages": n,
         "queries": len(queries),
         "query_source": "WordNet reverse-dictionary questions (generate_questions, seed 0)",

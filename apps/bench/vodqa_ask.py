@@ -51,10 +51,13 @@ def run(
     repeats: int = 3,
     checkpoint: Path | None = None,
     index_dir: Path | None = None,
+    base_index: Path | None = None,
 ) -> dict[str, Any]:
     """p50/p90 `ask` latency (ms), load times, and the hand-made accuracy of the shipped (or a given) checkpoint.
 
-    `index_dir` must have been built with the checkpoint's retriever; by default it is built and cached.
+    `index_dir` is the index to read (for a corpus-wide checkpoint: built with its retriever); by default
+    `base_index` (a WordNet index of the untuned encoder) for option-pool checkpoints, else one built and
+    cached.
     """
     from vcore.errors import UserError
     from vodqa.evaluate import evaluate
@@ -73,6 +76,8 @@ def run(
     start = time.perf_counter()
     model = load_checkpoint(checkpoint)
     load_model_s = time.perf_counter() - start
+    if index_dir is None and base_index is not None and model.config.pool == "options":
+        index_dir = base_index
     folder = index_dir or _index_for(model, out / "vodqa-ask-cache")
     start = time.perf_counter()
     index = Index.load(folder)
