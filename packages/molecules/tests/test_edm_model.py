@@ -243,3 +243,32 @@ def test_chunked_loss_is_the_batch_mean_of_the_per_molecule_losses() -> None:
     whole, _ = make_loss_fn(False, 1)(RealAtomsOnly(), batch)
     chunked, _ = make_loss_fn(False, 3)(RealAtomsOnly(), batch)
     assert float(chunked) == pytest.approx(float(whole), rel=1e-12)
+
+
+def test_compiled_network_falls_back_to_eager_when_compiling_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = tiny(timesteps=10, dtype=torch.float32)
+    eager = model.sample([4, 4], steps=3, generator=torch.Generator().manual_seed(2))
+
+    def broken(*args: object, **kwargs: object) -> object:
+        def fail(*a: object) -> object:
+            raise RuntimeError("no C++ compiler")
+
+        return fail
+
+    monkeypatch.setattr(torch, "compile", broken)
+    model.compile_network()
+    fallback = model.sample([4, 4], steps=3, generator=torch.Generator().manual_seed(2))
+    assert "_compiled" not in model.__dict__
+    for a, b in zip(eager, fallback, strict=True):
+        np.testing.assert_array_equal(a.positions, b.positions)
+    assert set(model.state_dict()) == set(tiny(timesteps=10).state_dict())
+
+
+@pytest.mark.slow
+def test_compiled_network_samples_like_the_eager_one() -> None:
+    model = tiny(timesteps=10, dtype=torch.float32)
+    eager = model.sample([5, 3], steps=3, generator=torch.Generator().manual_seed(3))
+    model.compile_network()
+    compiled = model.sample([5, 3], steps=3, generator=torch.Generator().manual_seed(3))
+    for a, b in zip(eager, compiled, strict=True):
+        np.testing.assert_allclose(a.positions, b.positions, atol=1e-4)

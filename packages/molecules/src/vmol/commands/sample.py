@@ -64,6 +64,12 @@ def sample_command(
     precision: Annotated[
         str, typer.Option("--precision", help="network arithmetic: auto (bf16 where native), fp32 or bf16")
     ] = "auto",
+    compile_network: Annotated[
+        bool,
+        typer.Option(
+            "--compile", help="torch.compile the network: about a minute to compile, 2-3x faster steps after"
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: Annotated[str, typer.Option("--device")] = "cpu",
     json_out: Annotated[bool, typer.Option("--json", help="print a JSON summary")] = False,
@@ -95,6 +101,8 @@ def sample_command(
     generator = torch.Generator(device=device).manual_seed(seed)
     counts = [atoms] * n if atoms is not None else model.sample_n_nodes(n, generator)
     start = time.perf_counter()
+    if compile_network:
+        model.compile_network()
     bf16 = precision == "bf16" or (precision == "auto" and bf16_native(torch.device(device)))
     molecules = model.sample(counts, steps, generator, batch_size, bf16)
     seconds = time.perf_counter() - start

@@ -39,6 +39,7 @@ then x ~ p(x | z_0) and h = argmax of the one-hot block.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ from vmol.model.batch import Batch, batch_to_molecules
 from vmol.model.egnn import EGNNDynamics, remove_mean
 
 _LOG_2PI = math.log(2.0 * math.pi)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -297,10 +299,25 @@ class EDM(Pretrained, nn.Module):
         grid = np.unique(np.round(np.linspace(0, T, s + 1)).astype(np.int64))
         return [int(v) for v in grid[::-1]]
 
+    def compile_network(self) -> None:
+        """Run the EGNN through `torch.compile(dynamic=True)` from now on (sampling: 1.8-3x faster forward
+        passes on this CPU after a one-time compile of about a minute; falls back to eager if compiling fails).
+        Not registered as a submodule, so the weights' names do not change."""
+        object.__setattr__(self, "_compiled", torch.compile(self.dynamics, dynamic=True))
+
     def _denoise(self, zx: Tensor, zh: Tensor, t: Tensor, mask: Tensor, bf16: bool) -> tuple[Tensor, Tensor]:
         """eps_theta(z_t, t) in the model's dtype; the network under bfloat16 autocast when `bf16`."""
+        compiled = self.__dict__.get("_compiled")
+        network = self.dynamics if compiled is None else compiled
         with torch.autocast(zx.device.type, dtype=torch.bfloat16, enabled=bf16):
-            pred_x, pred_h = self.dynamics(zx, zh, t, mask)
+            try:
+                pred_x, pred_h = network(zx, zh, t, mask)
+            except Exception as err:  # an inductor build failure (no C++ compiler, ...): eager from now on
+                if network is self.dynamics:
+                    raise
+                logger.warning("torch.compile failed (%s); running the network eagerly", type(err).__name__)
+                self.__dict__.pop("_compiled", None)
+                pred_x, pred_h = self.dynamics(zx, zh, t, mask)
         return pred_x.to(zx.dtype), pred_h.to(zh.dtype)
 
     @torch.no_grad()
