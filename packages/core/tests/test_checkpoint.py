@@ -28,6 +28,7 @@ from vcore.io import (
 )
 from vcore.io import atomic as atomic_module
 from vcore.io import checkpoint as checkpoint_module
+from vcore.io.checkpoint import shipped_checkpoint
 
 
 @dataclass
@@ -338,3 +339,10 @@ def test_optimizer_state_for_another_model_is_a_user_error(tmp_path: Path) -> No
     other = _model(sizes=(3, 8, 8, 2))
     with pytest.raises(UserError, match=r"s.pt: optimizer or scheduler state does not fit"):
         load_state(file, optimizer=torch.optim.AdamW(other.parameters()))
+
+
+def test_shipped_checkpoint_or_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="ships no default mypkg checkpoint: pass --checkpoint"):
+        shipped_checkpoint(tmp_path, "mypkg")
+    (tmp_path / "config.json").write_text("{}")
+    assert shipped_checkpoint(tmp_path, "mypkg") == tmp_path

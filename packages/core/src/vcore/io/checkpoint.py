@@ -357,3 +357,11 @@ def load_state(
     except (ValueError, KeyError) as err:
         raise UserError(f"{path}: optimizer or scheduler state does not fit ({err})") from err
     return TrainingState(step=int(state["step"]), rng=list(state["rng"]), extra=dict(state["extra"]))
+
+
+def shipped_checkpoint(folder: Path, package: str) -> Path:
+    """A package's shipped default checkpoint `folder`; UserError naming `package` when this installation
+    has none (no config.json there)."""
+    if not (folder / "config.json").is_file():
+        raise UserError(f"this installation ships no default {package} checkpoint: pass --checkpoint CKPT")
+    return folder

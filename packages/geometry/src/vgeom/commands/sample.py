@@ -16,20 +16,14 @@ import typer
 
 from vcore.cli_support import configure_logging
 from vcore.errors import UserError
+from vcore.io.checkpoint import shipped_checkpoint
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "pretrained" / "default"
 
 
 def resolve_checkpoint(checkpoint: Path | None) -> Path:
     """The given checkpoint, or the shipped default one (UserError when none is installed)."""
-    if checkpoint is not None:
-        return checkpoint
-    if not (DEFAULT_CHECKPOINT / "config.json").is_file():
-        raise UserError(
-            f"no default checkpoint is installed ({DEFAULT_CHECKPOINT}); "
-            "pass --checkpoint DIR from `vgeom train gen`"
-        )
-    return DEFAULT_CHECKPOINT
+    return checkpoint if checkpoint is not None else shipped_checkpoint(DEFAULT_CHECKPOINT, "vgeom")
 
 
 def sample_command(

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vcore.errors import UserError
+from vcore.io.checkpoint import shipped_checkpoint
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "default"
 
 
 def default_checkpoint() -> Path:
     """The shipped default checkpoint folder; UserError if this installation has none."""
-    if not (DEFAULT_DIR / "config.json").is_file():
-        raise UserError("this installation ships no default vodqa checkpoint: pass --checkpoint CKPT")
-    return DEFAULT_DIR
+    return shipped_checkpoint(DEFAULT_DIR, "vodqa")
