@@ -8,10 +8,11 @@ the options. The pool of a question is
 
 and, for an option that titles no passage (a user corpus without term titles), its `fallback` best BM25
 passages for the option's text. The retriever then ranks the pool by f(q, d) instead of ranking the whole
-corpus: p(d | q) = softmax over D of f. This is the question-and-options conditioning VOD's retriever uses
-for multiple-choice QA, made exact for dictionary-like corpora: with the untuned all-MiniLM-L6-v2, choosing
-the option whose passage is nearest to the description answers 85.7% of the 70 hand-made reverse-dictionary
-questions, against 74.3% for the best trained reader over corpus-wide retrieval.
+corpus: p(d | q) = softmax over D of f, so retrieval is conditioned on the options as well as the question.
+On dictionary-like corpora this finds the passages that tell the options apart: with the untuned
+all-MiniLM-L6-v2, choosing the option whose passage is nearest to the description answers 85.7% of the 70
+hand-made reverse-dictionary questions, against 74.3% for the best trained reader over corpus-wide
+retrieval.
 """
 
 from __future__ import annotations
