@@ -28,7 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from vcore.errors import UserError
-from vcore.precision import bf16_native
+from vcore.precision import use_bf16
 from vcore.train import TrainConfig, train
 from vcore.train.loop import LossFn
 from vmol.io.molecules import Molecule, read_npz
@@ -84,16 +84,16 @@ def n_nodes_counts(molecules: list[Molecule]) -> tuple[int, ...]:
     return tuple(hist.get(n, 0) for n in range(max(hist) + 1))
 
 
-def make_loss_fn(use_bf16: bool, chunks: int = 1) -> LossFn:
+def make_loss_fn(bf16: bool, chunks: int = 1) -> LossFn:
     """EDM's l2 loss, the mean over the batch's molecules, computed on `chunks` size-sorted parts of the batch
     (`vmol.model.batch.size_chunks`: less padding, the same per-molecule losses); the network under
-    bfloat16 autocast when `use_bf16`."""
+    bfloat16 autocast when `bf16`."""
 
     def loss_fn(model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
         device = batch["positions"].device.type
         total = batch["positions"].new_zeros(())
         for part in size_chunks(batch, chunks):
-            with torch.autocast(device, dtype=torch.bfloat16, enabled=use_bf16):
+            with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
                 loss = model(part["positions"], part["one_hot"], part["charges"], part["node_mask"])
             total = total + loss.float().sum()
         return total / batch["positions"].shape[0], {}
@@ -117,13 +117,9 @@ def run_training(options: TrainOptions) -> dict[str, Any]:
     for name in ("layers", "hidden", "timesteps", "max_steps", "batch_size"):
         if getattr(options, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(options, name)}")
-    if options.precision not in ("auto", "fp32", "bf16"):
-        raise UserError(f"--precision must be auto, fp32 or bf16, got {options.precision!r}")
     if not 0.0 <= options.ema_decay < 1.0:
         raise UserError(f"--ema-decay must be in [0, 1), got {options.ema_decay}")
-    use_bf16 = options.precision == "bf16" or (
-        options.precision == "auto" and bf16_native(torch.device(options.device))
-    )
+    bf16 = use_bf16(options.precision, torch.device(options.device))
     molecules = load_train(options.data)
     torch.manual_seed(options.seed)  # the initial weights
     model = build_model(options, molecules)
@@ -150,11 +146,11 @@ def run_training(options: TrainOptions) -> dict[str, Any]:
         options.hidden,
         options.timesteps,
         sum(p.numel() for p in model.parameters()) / 1e6,
-        "bf16 autocast" if use_bf16 else "fp32",
+        "bf16 autocast" if bf16 else "fp32",
     )
     start = time.perf_counter()
     result = train(
-        model, make_loss_fn(use_bf16, options.size_chunks), dataset, config, collate_fn=dataset.collate
+        model, make_loss_fn(bf16, options.size_chunks), dataset, config, collate_fn=dataset.collate
     )
     if result.ema is not None:
         result.ema.copy_to(model)

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from vcore.errors import UserError
-from vcore.precision import bf16_native
+from vcore.precision import PRECISIONS, use_bf16
 
 if TYPE_CHECKING:
     from transformers import BertModel, PreTrainedTokenizerBase
@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 BASE_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 EMBED_DIM = 384
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def base_model_path() -> Path:
@@ -121,12 +120,12 @@ def embed(
     out = np.empty((len(texts), dim), dtype=np.float32)
     if not texts:
         return out
-    use_bf16 = precision == "bf16" or (precision == "auto" and bf16_native(device))
+    bf16 = use_bf16(precision, device)
     order = np.argsort(np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)), kind="stable")
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(texts), unit="text", desc="encoding", disable=not progress, leave=False)
-    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         for start in range(0, len(texts), batch_size):
             rows = order[start : start + batch_size]
             batch = tokenizer(

@@ -83,15 +83,15 @@ def sample_command(
         raise UserError(f"--batch-size must be at least 1, got {batch_size}")
     if atoms is not None and atoms < 2:
         raise UserError(f"--atoms must be at least 2, got {atoms}")
-    if precision not in ("auto", "fp32", "bf16"):
-        raise UserError(f"--precision must be auto, fp32 or bf16, got {precision!r}")
+    from vcore.precision import check_precision, use_bf16
+
+    check_precision(precision)
     if out.suffix.lower() != ".sdf":
         raise UserError(f"{out}: the output must be an .sdf file")
     if not out.parent.is_dir():
         raise UserError(f"{out}: directory {out.parent} does not exist")
     import torch
 
-    from vcore.precision import bf16_native
     from vmol.commands.checkpoint import load_edm
     from vmol.io.molecules import write_sdf, write_xyz
 
@@ -103,7 +103,7 @@ def sample_command(
     start = time.perf_counter()
     if compile_network:
         model.compile_network()
-    bf16 = precision == "bf16" or (precision == "auto" and bf16_native(torch.device(device)))
+    bf16 = use_bf16(precision, torch.device(device))
     molecules = model.sample(counts, steps, generator, batch_size, bf16)
     seconds = time.perf_counter() - start
     write_sdf(out, molecules)
