@@ -11,6 +11,7 @@ APT_PACKAGES=(
   festival festvox-kallpc16k festvox-kdlpc16k  # audio: singing corpus (Festival singing mode)
   espeak-ng                                    # audio: extra speech for the vocoder
   libsndfile1                                  # audio: soundfile's C library
+  build-essential python3-dev                  # audio: pesq and pysptk ship no wheels, built from source
   libusb-1.0-0                                 # geometry: open3d-cpu needs it
   libcgal-demo                                 # geometry: real .off meshes
   wordnet-base dict-foldoc                     # retrieval: corpora

@@ -1,0 +1,1 @@
+"""Log-mel features shared by the vocoder and the acoustic model."""

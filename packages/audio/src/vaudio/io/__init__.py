@@ -1,0 +1,1 @@
+"""Audio files in and out (soundfile), resampled and down-mixed on load."""
