@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 import typer
 
@@ -15,11 +16,27 @@ from vcore.errors import UserError
 
 USER_ERROR_EXIT_CODE = 2
 
+P = ParamSpec("P")
+
 
 def fail(message: str) -> typer.Exit:
     """Print `error: <message>` on stderr and return the exit (code 2) for the caller to raise."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code=USER_ERROR_EXIT_CODE)
+
+
+def exits_2_on_user_error(command: Callable[P, None]) -> Callable[P, None]:
+    """Wrap a typer command so that a `UserError` prints one `error:` line and exits with code 2 (also when
+    the command is invoked in-process, e.g. by typer's CliRunner, without `run_cli`)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except UserError as err:
+            raise fail(str(err)) from None
+
+    return wrapper
 
 
 def run_cli(app: typer.Typer, argv: list[str] | None = None) -> None:
@@ -94,3 +111,22 @@ def emit_report(report: dict[str, Any], table: str, *, as_json: bool, out: Path 
     typer.echo(text if as_json else table)
     if out is not None and not quiet:
         typer.echo(f"wrote {out}", err=True)
+
+
+def set_threads(threads: int | None) -> None:
+    """Apply `--threads N` to torch (None: leave torch's default)."""
+    if threads is None:
+        return
+    if threads < 1:
+        raise UserError(f"--threads must be at least 1, got {threads}")
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def echo_train_summary(summary: dict[str, Any], out: Path, *, as_json: bool, quiet: bool) -> None:
+    """The last line of a `train` command: the summary as JSON, or where the model went and how long it took."""
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+    elif not quiet:
+        typer.echo(f"saved {out} after {summary['steps']} steps ({summary['wall_s']:.0f} s)")

@@ -1,1 +1,2 @@
-"""Log-mel features shared by the vocoder and the acoustic model."""
+"""Audio features: log-mel (`mel`, shared by the vocoder and the acoustic model), STFT (`stft`), WORLD F0 and
+spectral envelope (`world`, for the pitch and mel-cepstral metrics)."""

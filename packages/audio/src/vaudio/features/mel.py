@@ -70,6 +70,7 @@ def _mel_transform(config: MelConfig) -> torch.nn.Module:
         f_max=config.fmax,
         n_mels=config.n_mels,
         power=1.0,
+        normalized=True,
         center=True,
         pad_mode="reflect",
         mel_scale="htk",
@@ -124,6 +125,7 @@ def griffin_lim(mel: torch.Tensor, config: MelConfig, n_iter: int = 32, seed: in
         mel_scale="htk",
     )
     magnitude = inverse(denormalise_db(mel.float(), config)).clamp_min(0.0)
+    magnitude = magnitude * torch.hann_window(config.win_length).pow(2).sum().sqrt()  # undo normalized=True
     # A centred STFT of F * hop samples has F + 1 frames; the feature drops the last one, repeat it here.
     magnitude = torch.cat([magnitude, magnitude[..., -1:]], dim=-1)
     gla = T.GriffinLim(

@@ -5,13 +5,12 @@ See `vgeom.train` for the objective, the metrics and the folder layout.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from vcore.cli_support import configure_logging
+from vcore.cli_support import configure_logging, echo_train_summary, set_threads
 from vcore.errors import UserError
 
 
@@ -70,12 +69,7 @@ def train_command(
         raise UserError(f"--lr-schedule must be linear or constant, got {lr_schedule!r}")
     from vgeom.train import TrainOptions, run_training
 
-    if threads is not None:
-        if threads < 1:
-            raise UserError(f"--threads must be at least 1, got {threads}")
-        import torch
-
-        torch.set_num_threads(threads)
+    set_threads(threads)
 
     categories = tuple(c.strip() for c in category.split(",") if c.strip()) if category else ()
     summary = run_training(
@@ -104,7 +98,4 @@ def train_command(
             checkpoint_every=checkpoint_every,
         )
     )
-    if json_out:
-        typer.echo(json.dumps(summary, indent=2, default=str))
-    elif not quiet:
-        typer.echo(f"saved {out} after {summary['steps']} steps ({summary['wall_s']:.0f} s)")
+    echo_train_summary(summary, out, as_json=json_out, quiet=quiet)

@@ -12,9 +12,8 @@ from typing import Annotated
 
 import typer
 
-from vcore.cli_support import configure_logging
+from vcore.cli_support import configure_logging, exits_2_on_user_error
 from vcore.errors import UserError
-from vmol.commands.checkpoint import exits_2_on_user_error
 
 
 @exits_2_on_user_error

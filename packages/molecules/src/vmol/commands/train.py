@@ -5,15 +5,12 @@ See `vmol.train` for the objective and the folder layout.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from vcore.cli_support import configure_logging
-from vcore.errors import UserError
-from vmol.commands.checkpoint import exits_2_on_user_error
+from vcore.cli_support import configure_logging, echo_train_summary, exits_2_on_user_error, set_threads
 
 train_app = typer.Typer(help="Train generative models.", no_args_is_help=True)
 
@@ -53,12 +50,7 @@ def edm_command(
 ) -> None:
     """Train EDM (Hoogeboom et al. 2022) with EDM's l2 loss."""
     configure_logging(quiet)
-    if threads is not None:
-        if threads < 1:
-            raise UserError(f"--threads must be at least 1, got {threads}")
-        import torch
-
-        torch.set_num_threads(threads)
+    set_threads(threads)
     from vmol.train import TrainOptions, run_training
 
     summary = run_training(
@@ -82,7 +74,4 @@ def edm_command(
             precision=precision,
         )
     )
-    if json_out:
-        typer.echo(json.dumps(summary, indent=2, default=str))
-    elif not quiet:
-        typer.echo(f"saved {out} after {summary['steps']} steps ({summary['wall_s']:.0f} s)")
+    echo_train_summary(summary, out, as_json=json_out, quiet=quiet)

@@ -1,0 +1,8 @@
+"""Checkpoints shipped with the package, when they ship: `pretrained/vocoder/` (DiffWave)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+VOCODER_DIR = Path(__file__).resolve().parent / "vocoder"
+HELDOUT_NAME = "heldout.json"  # the shipped vocoder's held-out scores beside Griffin-Lim's
