@@ -13,8 +13,10 @@ def time_interleaved(
     rounds: int = 30,
     calls_per_round: int = 5,
     warmup: int = 3,
+    statistic: Callable[[list[float]], float] = statistics.median,
 ) -> dict[str, float]:
-    """Median seconds per call of each contender, over `rounds` rounds that run every contender in turn."""
+    """Seconds per call of each contender (`statistic` over rounds: the median by default, `min` for best-of),
+    over `rounds` rounds that run every contender in turn."""
     for fn in contenders.values():
         for _ in range(warmup):
             fn()
@@ -25,4 +27,4 @@ def time_interleaved(
             for _ in range(calls_per_round):
                 fn()
             samples[name].append((time.perf_counter() - start) / calls_per_round)
-    return {name: statistics.median(times) for name, times in samples.items()}
+    return {name: statistic(times) for name, times in samples.items()}
