@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 
@@ -108,8 +109,10 @@ def test_fast_sampler_runs_six_steps_and_is_seeded() -> None:
     mel = torch.rand(80, 6)
     a = process.sample(model, mel, "fast", generator=torch.Generator().manual_seed(1))
     b = process.sample(model, mel, "fast", generator=torch.Generator().manual_seed(1))
-    assert len(calls) == 12 and all(u > v for u, v in zip(calls[:5], calls[1:6], strict=True))
-    assert a.shape == (6 * 256,) and torch.equal(a, b)
+    assert len(calls) == 12
+    assert all(u > v for u, v in itertools.pairwise(calls[:6]))
+    assert a.shape == (6 * 256,)
+    assert torch.equal(a, b)
 
 
 def write_corpus(folder, seconds=(1.2, 1.0, 0.9)) -> None:
@@ -150,4 +153,5 @@ def test_training_runs_resumes_and_exports(tmp_path) -> None:
     summary = run_training(dataclasses.replace(options, max_steps=3, resume=True))
     assert summary["steps"] == 3
     model = DiffWave.from_pretrained(tmp_path / "voc")
-    assert model.config.prior == "priorgrad" and model.config.prior_gain > 0
+    assert model.config.prior == "priorgrad"
+    assert model.config.prior_gain > 0

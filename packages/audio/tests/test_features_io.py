@@ -33,7 +33,8 @@ def test_mel_shape_range_and_frames() -> None:
     config = MelConfig()
     mel = mel_spectrogram(torch.from_numpy(harmonic(1.0)), config)
     assert mel.shape == (80, 16000 // 256)
-    assert float(mel.min()) >= 0.0 and float(mel.max()) <= 1.0
+    assert float(mel.min()) >= 0.0
+    assert float(mel.max()) <= 1.0
     assert mel_spectrogram(torch.zeros(16000), config).max() == 0.0  # silence is the floor
 
 
@@ -76,7 +77,8 @@ def test_load_resamples_and_downmixes_with_warnings(tmp_path, caplog) -> None:
     with caplog.at_level(logging.WARNING):
         y = load_audio(tmp_path / "s.wav", 16000)
     assert abs(len(y) - 16000) <= 1
-    assert "down-mixed" in caplog.text and "resampled" in caplog.text
+    assert "down-mixed" in caplog.text
+    assert "resampled" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Scores: note names and frequencies (`vaudio.score.pitch`), DiffSinger .ds files (`vaudio.score.ds`)."""
