@@ -11,7 +11,16 @@ from typing import Any
 
 import torch
 
-from bench import ddim_overhead, molecules, point_sampling, retrieval, vae_bounds, vocoder_speed, vodqa_ask
+from bench import (
+    acoustic,
+    ddim_overhead,
+    molecules,
+    point_sampling,
+    retrieval,
+    vae_bounds,
+    vocoder_speed,
+    vodqa_ask,
+)
 from vcore.io.atomic import atomic_write_text
 
 TARGETS = {"small": 3.0, "MNIST": 1.25}
@@ -61,12 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=20, help="interleaved timing rounds per contender")
     parser.add_argument(
         "--only",
-        choices=["core", "audio", "geometry", "molecules", "retrieval"],
+        choices=["core", "audio", "acoustic", "geometry", "molecules", "retrieval"],
         action="append",
         help="run these groups (default: all)",
     )
     args = parser.parse_args(argv)
-    groups = set(args.only or ["core", "audio", "geometry", "molecules", "retrieval"])
+    groups = set(args.only or ["core", "audio", "acoustic", "geometry", "molecules", "retrieval"])
     report: dict[str, Any] = {
         "machine": {
             "python": platform.python_version(),
@@ -79,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         report["ddim_overhead_vs_diffusers"] = ddim_overhead.run(rounds=args.rounds)
     if "audio" in groups:
         report["vocoder_speed_vs_lmnt"] = vocoder_speed.run(seconds=10.0, threads=2)
+    if "acoustic" in groups:
+        report["acoustic_heldout"] = acoustic.run()
     if "geometry" in groups:
         report["point_cloud_sampling_vs_reference"] = point_sampling.run(rounds=max(3, args.rounds // 4))
     if "molecules" in groups:
@@ -92,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         sections += [bound_rows(report["bounds_vs_pyro"]), ddim_rows(report["ddim_overhead_vs_diffusers"])]
     if "audio" in groups:
         sections.append(vocoder_speed.rows(report["vocoder_speed_vs_lmnt"]))
+    if "acoustic" in groups:
+        sections.append(acoustic.rows(report["acoustic_heldout"]))
     if "geometry" in groups:
         sections.append(point_rows(report["point_cloud_sampling_vs_reference"]))
     if "molecules" in groups:
