@@ -7,7 +7,7 @@ what gets exported. With ``precision="auto"`` the network runs under bfloat16 au
 are native (AMX); parameters, optimizer state and the loss stay float32.
 
 PriorGrad's gain (`vaudio.vocoder.prior.fit_prior_gain`) is fitted on the training clips before the first
-step and stored in the model's config.
+step and stored in the model's config; a resumed run keeps it, even if the corpus has changed since.
 
 Every `eval_every` steps (on the raw, not the averaged, weights) the loop logs, on up to four validation
 clips: `val_loss` (the objective with a fixed draw), `val_vlb` (the full 50-term bound, nats per sample,
@@ -39,9 +39,10 @@ from vaudio.vocoder.dataset import Clip, CropDataset, corpus_files, load_clips
 from vaudio.vocoder.diffwave import DiffWave, DiffWaveConfig
 from vaudio.vocoder.prior import fit_prior_gain
 from vcore.errors import UserError
+from vcore.io.checkpoint import read_config
 from vcore.precision import use_bf16
 from vcore.train import TrainConfig, train
-from vcore.train.loop import LossFn
+from vcore.train.loop import CHECKPOINT_DIR, LossFn
 
 logger = logging.getLogger(__name__)
 
@@ -185,8 +186,13 @@ def build_model(options: TrainOptions, clips: list[Clip]) -> DiffWave:
         prior=options.prior,
     )
     if options.prior == "priorgrad":
-        gain = fit_prior_gain([c.audio for c in clips], [c.mel for c in clips], options.mel)
-        config = dataclasses.replace(config, prior_gain=round(gain, 6))
+        saved = options.run_folder() / CHECKPOINT_DIR
+        if options.resume and (saved / "config.json").is_file():
+            # a resumed run keeps its prior gain (part of the model) even if the corpus changed since
+            gain = float(read_config(saved)["config"].get("prior_gain", 1.0))
+        else:
+            gain = round(fit_prior_gain([c.audio for c in clips], [c.mel for c in clips], options.mel), 6)
+        config = dataclasses.replace(config, prior_gain=gain)
     return DiffWave(config)
 
 
