@@ -9,7 +9,6 @@ the items whose .ds and wav are both on disk.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,6 +20,7 @@ from torch import Tensor
 
 from vaudio.acoustic.frames import hz_to_midi, segment_frames
 from vaudio.acoustic.phones import PhoneSet
+from vaudio.data.corpus import manifest_items
 from vaudio.features.mel import MelConfig, mel_spectrogram
 from vaudio.score.ds import DsSegment, read_ds
 from vcore.errors import UserError
@@ -54,13 +54,10 @@ def _planned_splits(seed: int) -> dict[str, str]:
 
 def corpus_entries(folder: Path, split: str) -> list[tuple[str, str, Path, Path]]:
     """(id, voice, wav, ds) of the items of `split` in a songs corpus folder."""
-    manifest = folder / "manifest.json"
-    if manifest.is_file():
-        data = json.loads(manifest.read_text(encoding="utf-8"))
+    items = manifest_items(folder)
+    if items is not None:
         return [
-            (e["id"], e["voice"], folder / e["wav"], folder / e["ds"])
-            for e in data["items"]
-            if e["split"] == split
+            (e["id"], e["voice"], folder / e["wav"], folder / e["ds"]) for e in items if e["split"] == split
         ]
     if not (folder / "ds").is_dir():
         raise UserError(f"{folder}: not a songs corpus (no manifest.json and no ds/ folder)")

@@ -23,7 +23,6 @@ continues it (the phone inventory then comes from the run's checkpoint).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from vaudio.features.mel import MelConfig
 from vcore.bounds.simple import simple_loss
 from vcore.diffusion.gaussian import Prediction
 from vcore.errors import UserError
+from vcore.io.checkpoint import read_config
 from vcore.train import CHECKPOINT_DIR, TrainConfig, train
 
 logger = logging.getLogger(__name__)
@@ -136,12 +136,12 @@ def make_eval_fn(val: ClipDataset) -> Any:
 
 
 def _phones_for(options: TrainOptions, clips: list[SongClip]) -> list[str]:
-    saved = options.run_folder() / CHECKPOINT_DIR / "config.json"
-    if options.resume and saved.is_file():
-        return list(json.loads(saved.read_text(encoding="utf-8"))["config"]["phones"])
+    saved = options.run_folder() / CHECKPOINT_DIR
+    if options.resume and (saved / "config.json").is_file():
+        return list(read_config(saved)["config"]["phones"])
     phones = build_inventory(c.phones for c in clips)
     if options.init is not None:
-        init = json.loads((options.init / "config.json").read_text(encoding="utf-8"))["config"]["phones"]
+        init = read_config(options.init)["config"]["phones"]
         phones = sorted(set(phones) | set(init))
     return phones
 

@@ -3,6 +3,7 @@ bar, and per-split totals for the manifest."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -74,3 +75,22 @@ def split_totals(
             "hours": round(sum(it["duration"] for it in chosen) / 3600.0, 4),
         }
     return out
+
+
+def manifest_items(folder: Path) -> list[dict[str, Any]] | None:
+    """The `items` of a corpus folder's manifest.json (each with at least `wav` and `split`), or None when the
+    folder has no manifest; UserError naming the file when it is not a valid one."""
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return None
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise UserError(f"{manifest}: not valid JSON ({err})") from None
+    items = data.get("items") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise UserError(f"{manifest}: expected a list of items")
+    for k, item in enumerate(items):
+        if not isinstance(item, dict) or "wav" not in item or "split" not in item:
+            raise UserError(f"{manifest}: item {k} needs 'wav' and 'split'")
+    return items

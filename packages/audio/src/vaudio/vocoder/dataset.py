@@ -10,7 +10,6 @@ so vcore's loop restores it exactly on resume.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from vaudio.data.corpus import manifest_items
 from vaudio.features.mel import MelConfig, mel_spectrogram
 from vaudio.io.audio import load_audio
 from vcore.errors import UserError
@@ -43,22 +43,9 @@ def corpus_files(folder: Path, split: str) -> list[Path]:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     if not folder.is_dir():
         raise UserError(f"{folder}: no such corpus folder")
-    manifest = folder / "manifest.json"
-    if manifest.is_file():
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise UserError(f"{manifest}: not valid JSON ({err})") from None
-        items = data.get("items") if isinstance(data, dict) else data
-        if not isinstance(items, list):
-            raise UserError(f"{manifest}: expected a list of items")
-        files = []
-        for k, item in enumerate(items):
-            if not isinstance(item, dict) or "wav" not in item or "split" not in item:
-                raise UserError(f"{manifest}: item {k} needs 'wav' and 'split'")
-            if item["split"] == split:
-                files.append(folder / item["wav"])
-        return files
+    items = manifest_items(folder)
+    if items is not None:
+        return [folder / item["wav"] for item in items if item["split"] == split]
     files = sorted(folder.rglob("*.wav"))
     if not files:
         raise UserError(f"{folder}: no manifest.json and no .wav files")

@@ -10,7 +10,6 @@ group (corpus voice, or "arctic") and overall means of PESQ-wb, STOI, MCD, LSD a
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from vaudio.data.corpus import manifest_items
 from vaudio.features.mel import griffin_lim, mel_spectrogram
 from vaudio.io.audio import load_audio
 from vaudio.metrics.evaluate import evaluate_pair
@@ -56,11 +56,9 @@ def heldout_files(folders: list[Path], limit: int | None = None, arctic: bool = 
     """The `test` items of each corpus folder (at most `limit` per group), then arctic_a0007."""
     files: list[HeldOut] = []
     for folder in folders:
-        manifest = folder / "manifest.json"
-        if not manifest.is_file():
+        items = manifest_items(folder)
+        if items is None:
             raise UserError(f"{folder}: no manifest.json (a `vaudio data songs|speech` folder is needed)")
-        items = json.loads(manifest.read_text(encoding="utf-8"))
-        items = items.get("items", []) if isinstance(items, dict) else items
         counts: dict[str, int] = {}
         for item in items:
             if item.get("split") != "test":
