@@ -1,16 +1,16 @@
 r"""DiffSinger's auxiliary decoder: the "FFT-Singer" baseline (Liu et al. 2022, sec. 3.3 and table 1).
 
-FFT blocks over the frame-level condition (attention limited to a band of +-`window` frames, see
-`vaudio.acoustic.encoder.band_mask`) and a linear projection to the mel, trained with a plain L1 loss
-against the ground-truth mel. Its output is over-smoothed (the paper's motivation); shallow diffusion
-starts from it.
+FFT blocks over the frame-level condition (attention limited to a band of +-`window` frames, computed
+in chunks so whole songs fit, see `vaudio.acoustic.encoder.banded_attention`) and a linear projection
+to the mel, trained with a plain L1 loss against the ground-truth mel. Its output is over-smoothed (the
+paper's motivation); shallow diffusion starts from it.
 """
 
 from __future__ import annotations
 
 from torch import Tensor, nn
 
-from vaudio.acoustic.encoder import FFTBlock, band_mask
+from vaudio.acoustic.encoder import FFTBlock
 
 
 class AuxDecoder(nn.Module):
@@ -35,8 +35,7 @@ class AuxDecoder(nn.Module):
         self.window = window
 
     def forward(self, cond: Tensor, pad: Tensor) -> Tensor:
-        mask = band_mask(cond.shape[1], self.window, cond.device)
         x = cond
         for block in self.blocks:
-            x = block(x, pad, mask)
+            x = block(x, pad, self.window)
         return self.out(x).transpose(1, 2)

@@ -1,8 +1,9 @@
 r"""FFT blocks (FastSpeech, Ren et al. 2019, sec. 3.1) and DiffSinger's phone encoder with length regulator.
 
 FFT block: x <- LN(x + MHA(x)), x <- LN(x + Conv1d_k(ReLU(Conv1d_k(x)))), padded positions zeroed. An
-optional band mask limits attention to |i - j| <= `window` frames (used at frame level, so a decoder
-trained on crops behaves the same on whole songs).
+optional `window` limits attention to |i - j| <= window frames (used at frame level, so a decoder
+trained on crops behaves the same on whole songs); `banded_attention` computes it exactly in chunks of
+queries, in O(L (chunk + 2 window)) memory instead of O(L^2), so whole songs fit.
 
 Phone encoder (Liu et al. 2022, sec. 3.2 "Encoder"): phone embedding + sinusoidal position + a linear
 embedding of log(1 + frames of the phone), then FFT blocks; the length regulator repeats each phone's
@@ -20,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 PITCH_LOW, PITCH_HIGH, PITCH_BINS_PER_SEMITONE = 24.0, 96.0, 4
+ATTENTION_CHUNK = 256  # queries per call of banded attention
 
 
 def sinusoid(length: int, dims: int, device: torch.device | None = None) -> Tensor:
@@ -46,10 +48,13 @@ class FFTBlock(nn.Module):
         self.norm2 = nn.LayerNorm(hidden)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: Tensor, pad: Tensor, attn_mask: Tensor | None = None) -> Tensor:
-        """x [B, L, H], pad [B, L] True on padding; attn_mask [L, L] True where attention is blocked."""
+    def forward(self, x: Tensor, pad: Tensor, window: int | None = None) -> Tensor:
+        """x [B, L, H], pad [B, L] True on padding; attention limited to |i - j| <= window if given."""
         padded = pad.unsqueeze(-1)
-        y, _ = self.attention(x, x, x, key_padding_mask=pad, attn_mask=attn_mask, need_weights=False)
+        if window is None:
+            y, _ = self.attention(x, x, x, key_padding_mask=pad, need_weights=False)
+        else:
+            y = banded_attention(self.attention, x, pad, window)
         # a padded query whose whole band is padding attends to nothing (NaN): zero padded rows
         x = self.norm1(x + self.dropout(y.masked_fill(padded, 0.0))).masked_fill(padded, 0.0)
         hidden = F.relu(self.conv1(x.transpose(1, 2))).masked_fill(pad.unsqueeze(1), 0.0)
@@ -57,10 +62,46 @@ class FFTBlock(nn.Module):
         return self.norm2(x + self.dropout(y)).masked_fill(padded, 0.0)
 
 
-def band_mask(length: int, window: int, device: torch.device | None = None) -> Tensor:
-    """[L, L] bool, True where |i - j| > window (blocked)."""
-    index = torch.arange(length, device=device)
-    return (index[:, None] - index[None, :]).abs() > window
+def band_mask(
+    length: int,
+    window: int,
+    device: torch.device | None = None,
+    offset: int = 0,
+    keys: int | None = None,
+) -> Tensor:
+    """[L, K] bool, True where |i + offset - j| > window (blocked); K = L by default.
+
+    With offset = (first query's frame) - (first key's frame) it is a [L, K] slice of the full band."""
+    queries = torch.arange(length, device=device)[:, None] + offset
+    index = torch.arange(length if keys is None else keys, device=device)[None, :]
+    return (queries - index).abs() > window
+
+
+def banded_attention(
+    attention: nn.MultiheadAttention, x: Tensor, pad: Tensor, window: int, chunk: int = ATTENTION_CHUNK
+) -> Tensor:
+    r"""Self-attention of x [B, L, H] (key padding pad [B, L]) limited to |i - j| <= window, exactly.
+
+    Query i sees only keys j in [i - window, i + window], so the queries [s, e) of a chunk need only the
+    keys [max(0, s - window), min(L, e + window)): softmax over that slice, with the band mask and the
+    key padding restricted to it, gives the same rows as the full [L, L] masked attention, in
+    O(L (chunk + 2 window)) memory. Up to chunk + 2 window frames the full mask is no larger: one call.
+    """
+    length = x.shape[1]
+    if length <= chunk + 2 * window:
+        mask = band_mask(length, window, x.device)
+        return attention(x, x, x, key_padding_mask=pad, attn_mask=mask, need_weights=False)[0]
+    out = []
+    for start in range(0, length, chunk):
+        stop = min(start + chunk, length)
+        low, high = max(0, start - window), min(length, stop + window)
+        mask = band_mask(stop - start, window, x.device, offset=start - low, keys=high - low)
+        kv = x[:, low:high]
+        y, _ = attention(
+            x[:, start:stop], kv, kv, key_padding_mask=pad[:, low:high], attn_mask=mask, need_weights=False
+        )
+        out.append(y)
+    return torch.cat(out, dim=1)
 
 
 class PhoneEncoder(nn.Module):
