@@ -52,5 +52,8 @@ echo "setup: installing Python packages into .venv"
 for pkg in audio geometry molecules retrieval; do
   "${PIP[@]}" install -q -c constraints.txt -e "packages/$pkg"
 done
+# molecules: MOSES's SMILES (novelty reference) ship in molsets, whose pinned pomegranate does not build;
+# vmol reads its CSV without importing it, so none of its dependencies are needed.
+"${PIP[@]}" install -q --no-deps -c constraints.txt molsets
 echo "$want" > "$stamp"
 echo "setup: done"

@@ -6,7 +6,8 @@ or a vmol .npz (e.g. a `vmol data qm9` split). Only atom types and coordinates a
 - atom and molecule stability (EDM: bond orders from distances with EDM's table, valences H1 C4 N3 O2 F1);
 - validity, uniqueness, valid-and-unique (EDM: RDKit sanitisation of the distance-table graph, or with
   `--bonds rdkit` of rdDetermineBonds' graph; canonical SMILES of the largest fragment);
-- novelty against --reference (a SMILES file such as DIR/train_smiles.txt from `vmol data qm9`);
+- novelty against --reference (a SMILES file such as DIR/train_smiles.txt from `vmol data qm9`) and, with
+  --moses, against MOSES's 1.58M training SMILES (`pip install --no-deps molsets`);
 - PolyGraph Discrepancy (Krimmel et al. 2025) of the valid molecules against --pgd-reference (a SMILES file
   or a molecule file such as DIR/test.npz; default: --reference), with the tightest descriptor named.
 
@@ -48,6 +49,12 @@ def _table(report: dict[str, Any]) -> str:
         lines.append(
             f"novelty            {_pct(va['novelty'])}   ({va['novel']} unique valid not in reference)"
         )
+    moses = report["novelty_moses"]
+    if moses is not None:
+        lines.append(
+            f"novelty (MOSES)    {_pct(moses['novelty'])}   ({moses['novel']} unique valid not among "
+            f"{moses['reference_molecules']:,} MOSES training SMILES)"
+        )
     pgd = report["pgd"]
     if pgd is None:
         lines.append(f"PGD                       -   ({report['pgd_skipped']})")
@@ -83,6 +90,7 @@ def _run(
     seed: int,
     quiet: bool,
     out: Path | None,
+    moses: bool,
 ) -> None:
     from vmol.io.molecules import read_molecules
     from vmol.metrics.evaluate import evaluate_molecules
@@ -96,6 +104,10 @@ def _run(
     if pgd_max < MIN_MOLECULES:
         raise UserError(f"--pgd-max must be at least {MIN_MOLECULES}, got {pgd_max}")
     check_seed(seed)
+    if moses:
+        from vmol.metrics.moses import moses_train_file
+
+        moses_train_file()  # a missing molsets fails before the molecules are read
     molecules = read_molecules(mols_path)
     ref_set = read_reference(reference) if reference is not None else None
     pgd_ref: list[str] | None = None
@@ -117,6 +129,7 @@ def _run(
             pgd_max_molecules=pgd_max,
             seed=seed,
             progress=not quiet,
+            moses=moses,
         ),
     }
     if not pgd:
@@ -137,6 +150,13 @@ def eval_command(
             "--pgd-reference", help="PGD reference: SMILES file or molecule file (default: --reference)."
         ),
     ] = None,
+    moses: Annotated[
+        bool,
+        typer.Option(
+            "--moses",
+            help="Also novelty against MOSES's training SMILES (needs: pip install --no-deps molsets).",
+        ),
+    ] = False,
     bonds: Annotated[
         str, typer.Option("--bonds", help="Bond perception for validity: table (EDM) or rdkit.")
     ] = "table",
@@ -156,6 +176,19 @@ def eval_command(
     """Stability, validity, uniqueness, novelty and PGD of generated 3D molecules."""
     configure_logging(quiet)
     try:
-        _run(molecules, as_json, reference, pgd_reference, bonds, pgd, classifier, pgd_max, seed, quiet, out)
+        _run(
+            molecules,
+            as_json,
+            reference,
+            pgd_reference,
+            bonds,
+            pgd,
+            classifier,
+            pgd_max,
+            seed,
+            quiet,
+            out,
+            moses,
+        )
     except UserError as err:
         raise fail(str(err)) from None
