@@ -21,7 +21,8 @@ Bound (`nll`), nats per molecule, EDM's evaluation with `t0_always`:
 
 - L_T = KL(q(z_T | x, h) || N(0, I)): for x in the subspace with (N - 1) * 3 degrees of freedom, for h over
   N * F; closed form.
-- L_t = 0.5 (SNR_{t-1} / SNR_t - 1) ||eps - eps_hat||^2 (x and h), estimated by T L_t at one t ~ U{1..T}
+- L_t = 0.5 (SNR_{t-1} / SNR_t - 1) ||eps - eps_hat||^2 (x and h; `vcore.bounds.vdm.diffusion_loss_discrete`
+  with T = 1, Kingma et al. 2021 eq. 14), estimated by T L_t at one t ~ U{1..T}
   per molecule, or summed over every t with `full=True`.
 - L_0 = -log p(x | z_0) - log p(h | z_0): positions Gaussian with sigma_x = sigma_0 / alpha_0 over the
   (N - 1) * 3 degrees of freedom, i.e. 0.5 ||eps - eps_hat_x||^2 + (N-1) 3 (log sigma_x + 0.5 log 2 pi);
@@ -48,6 +49,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from vcore.bounds.vdm import diffusion_loss_discrete
 from vcore.io.checkpoint import Pretrained
 from vcore.schedules import polynomial_alpha_bar
 from vmol.io.molecules import Molecule
@@ -197,23 +199,18 @@ class EDM(Pretrained, nn.Module):
         sq = ab * ((x.double() ** 2).sum(dim=(1, 2)) + (h.double() ** 2).sum(dim=(1, 2)))
         return 0.5 * (dof * (var - 1.0 - math.log(var)) + sq)
 
-    def _eps_error(
-        self, x: Tensor, h: Tensor, mask: Tensor, t: Tensor, generator: torch.Generator | None
-    ) -> Tensor:
-        zx, zh, eps_x, eps_h = self._noised(x, h, mask, t, generator)
-        pred_x, pred_h = self.dynamics(zx, zh, t.to(x.dtype) / self.timesteps, mask)
-        return ((eps_x - pred_x) ** 2).double().sum(dim=(1, 2)) + ((eps_h - pred_h) ** 2).double().sum(
-            dim=(1, 2)
-        )
-
     def diffusion_term(
         self, x: Tensor, h: Tensor, mask: Tensor, t: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
-        """L_t = 0.5 (SNR_{t-1} / SNR_t - 1) ||eps - eps_hat||^2 per molecule for steps t [B] in 1..T."""
+        """L_t = 0.5 (SNR_{t-1} / SNR_t - 1) ||eps - eps_hat||^2 per molecule for steps t [B] in 1..T: vcore's
+        discrete-time VDM term for one step, over [x, h] (padding atoms contribute 0 to the norm)."""
+        zx, zh, eps_x, eps_h = self._noised(x, h, mask, t, generator)
+        pred_x, pred_h = self.dynamics(zx, zh, t.to(x.dtype) / self.timesteps, mask)
+        eps = torch.cat([eps_x, eps_h], dim=-1).double()
+        eps_hat = torch.cat([pred_x, pred_h], dim=-1).double()
         _, _, gamma_t = self.schedule(t)
         _, _, gamma_s = self.schedule(t - 1)
-        weight = torch.expm1(gamma_t - gamma_s)
-        return 0.5 * weight * self._eps_error(x, h, mask, t, generator)
+        return diffusion_loss_discrete(eps, eps_hat, gamma_t, gamma_s, num_steps=1)
 
     def decoder_nll(
         self,
