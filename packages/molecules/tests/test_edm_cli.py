@@ -13,6 +13,7 @@ from vcore.io.checkpoint import WEIGHTS_NAME, read_weights
 from vcore.train import EMA_NAME
 from vmol.cli import app
 from vmol.commands.checkpoint import load_edm
+from vmol.commands.sample import should_compile
 from vmol.io.molecules import Molecule, read_sdf, read_xyz, write_npz, write_sdf
 
 runner = CliRunner()
@@ -121,3 +122,11 @@ def test_bad_inputs_exit_2(
     zero = runner.invoke(app, ["sample", "-n", "0", "--checkpoint", str(tmp_path)])
     assert zero.exit_code == 2
     assert "-n must be at least 1" in zero.output
+
+
+def test_compile_is_chosen_by_run_size_unless_asked() -> None:
+    assert not should_compile(None, 16, 500)  # 8,000 molecule-steps
+    assert should_compile(None, 32, 500)  # 16,000
+    assert not should_compile(None, 1000, 10)
+    assert should_compile(True, 1, 1)
+    assert not should_compile(False, 10_000, 500)

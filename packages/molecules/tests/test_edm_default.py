@@ -28,9 +28,27 @@ def test_default_checkpoint_ships_with_its_card() -> None:
 def test_sample_without_checkpoint_uses_the_default(tmp_path: Path) -> None:
     out = tmp_path / "mols.sdf"
     result = runner.invoke(
-        app, ["sample", "-n", "3", "--steps", "5", "--atoms", "9", "--seed", "1", "-o", str(out), "--quiet"]
+        app,
+        [
+            "sample",
+            "-n",
+            "3",
+            "--steps",
+            "5",
+            "--atoms",
+            "9",
+            "--seed",
+            "1",
+            "-o",
+            str(out),
+            "--quiet",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["checkpoint"] == "default"
+    assert summary["compiled"] is False  # 15 molecule-steps do not repay a compile
     molecules = read_sdf(out)
     assert len(molecules) == 3
     for mol in molecules:

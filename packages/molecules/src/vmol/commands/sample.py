@@ -2,6 +2,13 @@
 
 Writes mols.sdf (3D, bonds from EDM's distance table), mols.xyz (same stem) and mols.png (a grid of 2D
 drawings of the valid molecules' largest fragments, `vmol.metrics.validity`), each atomically.
+
+The network is run through `torch.compile` when the run is large enough to repay the one-time compile
+(`--compile` / `--no-compile` override): on this project's 2-core CPU, one thread, batches of 64
+19-atom molecules, measured alternately beside two trainings, a compiled step took 0.153 s against
+0.394 s eager (2.6x), after a compile of about 30 s. The saving, about 3.6 ms per molecule and step, repays 45 s of compiling after ~12,500
+molecule-steps; the automatic choice compiles from COMPILE_MIN_MOLECULE_STEPS = 16,000 (32 molecules at
+the default 500 steps).
 """
 
 from __future__ import annotations
@@ -16,6 +23,13 @@ import typer
 from vcore.cli_support import configure_logging, exits_2_on_user_error
 from vcore.errors import UserError
 from vmol.io.molecules import Molecule
+
+COMPILE_MIN_MOLECULE_STEPS = 16_000
+
+
+def should_compile(requested: bool | None, n: int, steps: int) -> bool:
+    """`requested` when given, else whether n molecules x `steps` reverse steps repay the compile."""
+    return requested if requested is not None else n * steps >= COMPILE_MIN_MOLECULE_STEPS
 
 
 def _write_grid(path: Path, molecules: list[Molecule]) -> int:
@@ -64,11 +78,14 @@ def sample_command(
         str, typer.Option("--precision", help="network arithmetic: auto (bf16 where native), fp32 or bf16")
     ] = "auto",
     compile_network: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--compile", help="torch.compile the network: about a minute to compile, 2-3x faster steps after"
+            "--compile/--no-compile",
+            help="torch.compile the network (~30-60 s once, then ~2.6x faster steps); "
+            "default: when n x steps >= 16,000",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: Annotated[str, typer.Option("--device")] = "cpu",
     json_out: Annotated[bool, typer.Option("--json", help="print a JSON summary")] = False,
@@ -99,8 +116,10 @@ def sample_command(
         raise UserError(f"--steps must lie in 1..{model.timesteps}, got {steps}")
     generator = torch.Generator(device=device).manual_seed(seed)
     counts = [atoms] * n if atoms is not None else model.sample_n_nodes(n, generator)
+    n_steps = steps or model.timesteps
+    compiled = should_compile(compile_network, n, n_steps)
     start = time.perf_counter()
-    if compile_network:
+    if compiled:
         model.compile_network()
     bf16 = use_bf16(precision, torch.device(device))
     molecules = model.sample(counts, steps, generator, batch_size, bf16)
@@ -109,10 +128,11 @@ def sample_command(
     write_xyz(out.with_suffix(".xyz"), molecules)
     valid = _write_grid(out.with_suffix(".png"), molecules)
     summary = {
-        "checkpoint": str(checkpoint),
+        "checkpoint": "default" if checkpoint is None else str(checkpoint),
         "n": n,
-        "steps": steps or model.timesteps,
+        "steps": n_steps,
         "precision": "bf16" if bf16 else "fp32",
+        "compiled": compiled,
         "seed": seed,
         "seconds": round(seconds, 3),
         "valid_drawn": valid,
