@@ -6,9 +6,9 @@ drawings of the valid molecules' largest fragments, `vmol.metrics.validity`), ea
 The network is run through `torch.compile` when the run is large enough to repay the one-time compile
 (`--compile` / `--no-compile` override): on this project's 2-core CPU, one thread, batches of 64
 19-atom molecules, measured alternately beside two trainings, a compiled step took 0.153 s against
-0.394 s eager (2.6x), after a compile of about 30 s. The saving, about 3.6 ms per molecule and step, repays 45 s of compiling after ~12,500
-molecule-steps; the automatic choice compiles from COMPILE_MIN_MOLECULE_STEPS = 16,000 (32 molecules at
-the default 500 steps).
+0.394 s eager (2.6x), after a compile of about 30 s. The saving, about 3.6 ms per molecule and step,
+repays a compile of 30-60 s after 8,000-17,000 molecule-steps; the automatic choice compiles from
+COMPILE_MIN_MOLECULE_STEPS = 16,000 (32 molecules at the default 500 steps).
 """
 
 from __future__ import annotations
