@@ -259,6 +259,30 @@ def test_resume_past_max_steps_does_nothing(tmp_path: Path) -> None:
     assert [r["step"] for r in _records(tmp_path)] == [2]
 
 
+def test_resume_with_another_lr_and_weight_decay_uses_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _run(tmp_path, torch.float64, max_steps=6, lr=3e-3)
+    with caplog.at_level("WARNING", logger="vcore.train.loop"):
+        _run(tmp_path, torch.float64, max_steps=12, lr=1e-2, weight_decay=0.5, resume=True)
+    lrs = {r["step"]: r["lr"] for r in _records(tmp_path)}
+    assert [lrs[4], lrs[6]] == pytest.approx([3e-3, 3e-3])  # warmup is over at step 3
+    assert [lrs[8], lrs[10], lrs[12]] == pytest.approx([1e-2, 1e-2, 1e-2])
+    group = torch.load(tmp_path / "checkpoint/training_state.pt", weights_only=False)["optimizer"]
+    group = group["param_groups"][0]
+    assert (group["initial_lr"], group["lr"], group["weight_decay"]) == (1e-2, 1e-2, 0.5)
+    assert "resuming with lr = 0.01 (the checkpoint used 0.003)" in caplog.text
+    assert "resuming with weight_decay = 0.5 (the checkpoint used 0.0)" in caplog.text
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cpu_checkpoint_resumes_on_cuda(tmp_path: Path) -> None:
+    _run(tmp_path, torch.float32, max_steps=3)  # RNG states saved as CPU tensors, loaded onto the GPU
+    model = _model(torch.float32)
+    train(model, loss_fn, _dataset(torch.float32), _config(tmp_path, max_steps=6, resume=True, device="cuda"))
+    assert load_state(tmp_path / "checkpoint/training_state.pt").step == 6
+
+
 def test_sampler_shards_equal_one_process_batches() -> None:
     """With W processes and batch B, step k's samples are one process's batch k of size W*B."""
     size, batch, world = 22, 3, 2

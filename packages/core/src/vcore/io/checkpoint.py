@@ -278,21 +278,22 @@ def capture_rng_state() -> RngState:
 
 
 def restore_rng_state(state: RngState) -> None:
-    """Put back states taken by `capture_rng_state`."""
+    """Put back states taken by `capture_rng_state`; its tensors may have been loaded onto any device (a
+    checkpoint resumed with ``map_location="cuda"``): the generators take host tensors."""
     version, internal, gauss_next = state["python"]
     random.setstate((version, tuple(internal), gauss_next))
     npy = state["numpy"]
     np.random.set_state(  # noqa: NPY002
         {
             "bit_generator": npy["bit_generator"],
-            "state": {"key": npy["key"].numpy().astype(np.uint32), "pos": npy["pos"]},
+            "state": {"key": npy["key"].cpu().numpy().astype(np.uint32), "pos": npy["pos"]},
             "has_gauss": npy["has_gauss"],
             "gauss": npy["gauss"],
         }
     )
-    torch.set_rng_state(state["torch"])
+    torch.set_rng_state(state["torch"].cpu())
     if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
 
 
 @dataclass

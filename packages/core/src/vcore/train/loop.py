@@ -18,7 +18,10 @@ of N steps resumed for N more give bitwise-equal parameters on CPU, provided the
 `loss_fn` comes from those global generators and `__getitem__` is deterministic or runs in the main
 process (`num_workers=0`). On resume, lines of metrics.jsonl after the checkpoint's step are dropped.
 The LR schedule is a function of the step and `max_steps`: raising `max_steps` on resume re-times a
-decaying schedule (constant and warmup-only schedules are unaffected).
+decaying schedule (constant and warmup-only schedules are unaffected). With the default schedule, the
+optimizer's hyper-parameters (peak `lr`, weight decay, betas, ...) are the resuming run's, not the
+checkpoint's: a resume with another `lr` trains at that `lr` (logged as a warning); only the optimizer's
+moment estimates and the step come from the checkpoint.
 
 Ctrl-C (SIGINT) or SIGTERM asks the loop to stop after the current step: every process stops at the
 same step, rank 0 saves a checkpoint, then KeyboardInterrupt is raised. A repeated signal more than a
@@ -152,6 +155,36 @@ def lr_multiplier(step: int, config: TrainConfig) -> float:
 def default_optimizer(config: TrainConfig) -> Callable[[nn.Module], Optimizer]:
     """AdamW (Loshchilov & Hutter 2019) with `config.lr` and `config.weight_decay`."""
     return lambda model: torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+
+def _keep_configured_hyperparameters(
+    optimizer: Optimizer,
+    scheduler: LRScheduler,
+    configured: list[dict[str, Any]],
+    step: int,
+    config: TrainConfig,
+) -> None:
+    """After loading a checkpoint into `optimizer` and the default `scheduler`, put back the hyper-parameters
+    the optimizer was built with (`configured`, its param groups without the parameters), and set each
+    group's LR to its peak (``initial_lr``) times `lr_multiplier(step)`, as the scheduler would have."""
+    changed: dict[str, tuple[Any, Any]] = {}
+    for group, wanted in zip(optimizer.param_groups, configured, strict=True):
+        for key, value in wanted.items():
+            if key != "lr" and not _same_value(group.get(key), value):
+                changed.setdefault(key, (group.get(key), value))
+                group[key] = value
+        group["lr"] = group["initial_lr"] * lr_multiplier(step, config)
+    scheduler.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+    for key, (old, new) in changed.items():
+        name = "lr" if key == "initial_lr" else key
+        logger.warning("resuming with %s = %s (the checkpoint used %s)", name, new, old)
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except (RuntimeError, TypeError, ValueError):  # tensors of several elements
+        return False
 
 
 def _to_device(batch: Any, device: torch.device) -> Any:
@@ -347,10 +380,13 @@ def _train(
             raise UserError(f"{ckpt}: a checkpoint is already there; resume, or choose another output folder")
         _check_model_config(model, ckpt)
         load_weights(model, ckpt / WEIGHTS_NAME, map_location=info.device)
+        configured = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
         state = load_state(
             ckpt / STATE_NAME, optimizer=optimizer, scheduler=scheduler, map_location=info.device
         )
         step, elapsed_before = state.step, float(state.extra.get("elapsed_s", 0.0))
+        if scheduler_fn is None:
+            _keep_configured_hyperparameters(optimizer, scheduler, configured, step, config)
         if ema is not None:
             if (ckpt / EMA_NAME).is_file():
                 ema.load(ckpt / EMA_NAME, map_location=info.device)
