@@ -55,7 +55,10 @@ def test_train_resume_sample_nll(tmp_path: Path, data_dir: Path, three: list[Mol
     assert "resume" in again.output
     resumed = runner.invoke(
         app,
-        ["train", "edm", "--data", str(data_dir), "--out", str(ckpt), "--max-steps", "5", "--resume", *TINY],
+        [
+            *("train", "edm", "--data", str(data_dir), "--out", str(ckpt), "--max-steps", "5", "--resume"),
+            *("--size-parts", "1", *TINY),  # the batch in one part, as on a GPU: the same losses
+        ],
     )
     assert resumed.exit_code == 0, resumed.output
     assert json.loads(resumed.stdout)["steps"] == 5
@@ -116,6 +119,11 @@ def test_bad_inputs_exit_2(
     )
     assert missing.exit_code == 2
     assert "no such dataset folder" in missing.output
+    parts = runner.invoke(
+        app, ["train", "edm", "--data", str(data_dir), "--out", str(tmp_path / "c"), "--size-parts", "0"]
+    )
+    assert parts.exit_code == 2
+    assert "--size-parts must be at least 1, got 0" in parts.output
     bad = runner.invoke(app, ["nll", str(mols), "--checkpoint", str(tmp_path / "nope")])
     assert bad.exit_code == 2
     assert "no such checkpoint folder" in bad.output

@@ -117,6 +117,8 @@ def run_training(options: TrainOptions) -> dict[str, Any]:
     for name in ("layers", "hidden", "timesteps", "max_steps", "batch_size"):
         if getattr(options, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(options, name)}")
+    if options.size_chunks < 1:
+        raise UserError(f"--size-parts must be at least 1, got {options.size_chunks}")
     if not 0.0 <= options.ema_decay < 1.0:
         raise UserError(f"--ema-decay must be in [0, 1), got {options.ema_decay}")
     bf16 = use_bf16(options.precision, torch.device(options.device))

@@ -40,8 +40,15 @@ def edm_command(
     precision: Annotated[
         str, typer.Option("--precision", help="auto (bf16 autocast where native), fp32 or bf16")
     ] = "auto",
+    size_parts: Annotated[
+        int,
+        typer.Option(
+            "--size-parts",
+            help="cut each batch into N size-sorted parts (less padding: faster on a CPU; 1 on a GPU)",
+        ),
+    ] = 4,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    device: Annotated[str, typer.Option("--device")] = "cpu",
+    device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
     threads: Annotated[
         int | None, typer.Option("--threads", help="CPU threads for torch (1 is fastest on a busy machine)")
     ] = None,
@@ -72,6 +79,7 @@ def edm_command(
             log_every=log_every,
             ema_decay=ema_decay,
             precision=precision,
+            size_chunks=size_parts,
         )
     )
     echo_train_summary(summary, out, as_json=json_out, quiet=quiet)
