@@ -10,6 +10,8 @@ B take the same steps as one process with batch 2B (DDP averages the two half-ba
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,5 +85,23 @@ def main(argv: list[str] | None = None) -> LinearModel:
     return model
 
 
+def gloo_threads_left() -> list[str]:
+    """Threads of this process that belong to a gloo process group (Linux; empty elsewhere)."""
+    tasks = "/proc/self/task"
+    if not os.path.isdir(tasks):
+        return []
+    names = []
+    for task in os.listdir(tasks):
+        try:
+            with open(os.path.join(tasks, task, "comm"), encoding="utf-8") as handle:
+                names.append(handle.read().strip())
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+    return [name for name in names if name.startswith("pt_gloo")]
+
+
 if __name__ == "__main__":
     main()
+    left = gloo_threads_left()
+    if left:  # a group that outlives training is torn down at interpreter exit, which can abort
+        sys.exit(f"the process group outlived training: threads {left} are still running")

@@ -3,7 +3,8 @@
 Two launches of `python -m torch.distributed.run --standalone --nproc_per_node=2` (a few seconds each):
 4 steps with a checkpoint, then a resume to 8 steps. The result must equal an 8-step run in this
 process with batch 2B to 1e-10 (float64 linear regression, SGD with momentum), and only rank 0 may
-have written metrics and checkpoints.
+have written metrics and checkpoints. Each process checks that its gloo threads ended with training
+(a group left to interpreter exit aborts the process now and then).
 """
 
 from __future__ import annotations

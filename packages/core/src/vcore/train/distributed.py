@@ -63,10 +63,24 @@ def init_distributed(device: str | torch.device = "cpu", timeout_s: float = 1800
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     if not dist.is_initialized():
+        _import_compiler_before_the_group()
         backend = "nccl" if device.type == "cuda" else "gloo"
         dist.init_process_group(backend=backend, timeout=timedelta(seconds=timeout_s))
         logger.info("rank %d of %d joined (%s)", dist.get_rank(), dist.get_world_size(), backend)
     return DistInfo(dist.get_rank(), dist.get_world_size(), local_rank, device)
+
+
+def _import_compiler_before_the_group() -> None:
+    """Import torch._dynamo now, before the process group exists.
+
+    DistributedDataParallel imports torch._dynamo (and with it torch._inductor) on construction. When
+    that first import happens while a group is up, it keeps references to the group that
+    `destroy_process_group` does not drop (torch 2.11), so the gloo group and its threads outlive
+    `shutdown_distributed` and are torn down during interpreter finalization, where they abort the
+    process now and then ("terminate called without an active exception", exit -6). Imported before
+    the group, the same modules hold nothing of it.
+    """
+    import torch._dynamo  # noqa: F401
 
 
 def shutdown_distributed() -> None:
