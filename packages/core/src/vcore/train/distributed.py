@@ -73,12 +73,12 @@ def init_distributed(device: str | torch.device = "cpu", timeout_s: float = 1800
 def _import_compiler_before_the_group() -> None:
     """Import torch._dynamo now, before the process group exists.
 
-    DistributedDataParallel imports torch._dynamo (and with it torch._inductor) on construction. When
-    that first import happens while a group is up, it keeps references to the group that
-    `destroy_process_group` does not drop (torch 2.11), so the gloo group and its threads outlive
-    `shutdown_distributed` and are torn down during interpreter finalization, where they abort the
-    process now and then ("terminate called without an active exception", exit -6). Imported before
-    the group, the same modules hold nothing of it.
+    DistributedDataParallel imports torch._dynamo on construction. When that first import happens
+    while a group is up (importing torch._inductor alone does the same), it keeps references to the
+    group that `destroy_process_group` does not drop (torch 2.11), so the gloo group and its threads
+    outlive `shutdown_distributed` and are torn down during interpreter finalization, where they abort
+    the process now and then ("terminate called without an active exception", exit -6). Imported
+    before the group, the same modules hold nothing of it.
     """
     import torch._dynamo  # noqa: F401
 
