@@ -10,6 +10,10 @@ moving average of the weights is kept (`vcore.train.ema`; decay 0.999 by default
 Arithmetic: with ``precision="auto"`` the network runs under bfloat16 autocast where bf16 matmuls are native
 (AMX here: about 1.8x faster steps at 6 x 128); parameters, optimizer state and the loss stay float32.
 
+Warm start (``init``): the weights, architecture and feature scaling of a trained model (its weight average
+when it is a run checkpoint; ``"default"`` names the shipped one), with the atom-count prior p(N) recounted on
+the new data. The optimizer starts afresh, so a short learning-rate warmup (``warmup_steps``) is advised.
+
 Layout: the run folder (default ``<out>.run``) holds vcore's ``checkpoint/`` and ``metrics.jsonl`` (resume
 from it with ``resume=True``); at the end the model alone (config.json + model.safetensors, the averaged
 weights) is written to ``out`` atomically.
@@ -20,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +52,13 @@ class TrainOptions:
     resume: bool = False
     max_steps: int = 10000
     batch_size: int = 64
-    layers: int = 4
-    hidden: int = 64
-    timesteps: int = 500
+    layers: int | None = None  # None: 4, or the init model's
+    hidden: int | None = None  # None: 64, or the init model's
+    timesteps: int | None = None  # None: 500, or the init model's
     lr: float = 1e-4
+    lr_schedule: str = "constant"  # constant, or cosine / linear decay to 0 at max_steps
+    warmup_steps: int = 0
+    init: Path | None = None  # warm start from this model ("default": the shipped one)
     seed: int = 0
     device: str = "cpu"
     quiet: bool = False
@@ -101,22 +108,54 @@ def make_loss_fn(bf16: bool, chunks: int = 1) -> LossFn:
     return loss_fn
 
 
+ARCHITECTURE_DEFAULTS = {"layers": 4, "hidden": 64, "timesteps": 500}
+
+
+def load_init(init: Path) -> EDM:
+    """The model to warm-start from: a checkpoint folder, or the shipped default for ``default``."""
+    from vmol.commands.checkpoint import load_edm
+
+    if not init.exists():
+        if str(init) != "default":
+            raise UserError(f"--init {init}: no such checkpoint folder")
+        return load_edm(None)
+    return load_edm(init)
+
+
 def build_model(options: TrainOptions, molecules: list[Molecule]) -> EDM:
-    config = EDMConfig(
-        hidden=options.hidden,
-        layers=options.layers,
-        timesteps=options.timesteps,
-        n_nodes_counts=n_nodes_counts(molecules),
-    )
+    """A fresh EDM of the options' architecture, or a copy of the `init` model with p(N) of `molecules`."""
+    asked = {name: getattr(options, name) for name in ARCHITECTURE_DEFAULTS}
+    counts = n_nodes_counts(molecules)
+    if options.init is None:
+        size = {name: ARCHITECTURE_DEFAULTS[name] if v is None else v for name, v in asked.items()}
+        config = EDMConfig(
+            hidden=size["hidden"], layers=size["layers"], timesteps=size["timesteps"], n_nodes_counts=counts
+        )
+        check_types(molecules, config.atom_types, str(options.data / "train.npz"))
+        return EDM(config)
+    source = load_init(options.init)
+    for name, value in asked.items():
+        if value is not None and value != getattr(source.config, name):
+            raise UserError(
+                f"--{name} {value} differs from the --init model's {getattr(source.config, name)}; "
+                "leave it out to keep the init model's"
+            )
+    config = replace(source.config, n_nodes_counts=counts)
     check_types(molecules, config.atom_types, str(options.data / "train.npz"))
-    return EDM(config)
+    model = EDM(config)
+    model.load_state_dict(source.state_dict())
+    return model
 
 
 def run_training(options: TrainOptions) -> dict[str, Any]:
     """Train, export the model to `options.out`, return a summary (steps, metrics, wall time)."""
     for name in ("layers", "hidden", "timesteps", "max_steps", "batch_size"):
-        if getattr(options, name) < 1:
+        if getattr(options, name) is not None and getattr(options, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(options, name)}")
+    if options.lr_schedule not in ("constant", "cosine", "linear"):
+        raise UserError(f"--lr-schedule must be constant, cosine or linear, got {options.lr_schedule!r}")
+    if options.warmup_steps < 0:
+        raise UserError(f"--warmup-steps must be non-negative, got {options.warmup_steps}")
     if options.size_chunks < 1:
         raise UserError(f"--size-parts must be at least 1, got {options.size_chunks}")
     if not 0.0 <= options.ema_decay < 1.0:
@@ -132,6 +171,8 @@ def run_training(options: TrainOptions) -> dict[str, Any]:
         max_steps=options.max_steps,
         batch_size=min(options.batch_size, len(molecules)),
         lr=options.lr,
+        lr_schedule=options.lr_schedule,  # type: ignore[arg-type]  # checked by TrainConfig
+        warmup_steps=options.warmup_steps,
         grad_clip=1.0,
         checkpoint_every=options.checkpoint_every,
         log_every=options.log_every,
@@ -142,13 +183,14 @@ def run_training(options: TrainOptions) -> dict[str, Any]:
         ema_decay=options.ema_decay,
     )
     logger.info(
-        "training EDM on %d molecules, %d layers x %d, T = %d, %.3fM parameters, %s",
+        "training EDM on %d molecules, %d layers x %d, T = %d, %.3fM parameters, %s%s",
         len(molecules),
-        options.layers,
-        options.hidden,
-        options.timesteps,
+        model.config.layers,
+        model.config.hidden,
+        model.config.timesteps,
         sum(p.numel() for p in model.parameters()) / 1e6,
         "bf16 autocast" if bf16 else "fp32",
+        f", warm start from {options.init}" if options.init is not None else "",
     )
     start = time.perf_counter()
     result = train(

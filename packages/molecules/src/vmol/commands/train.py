@@ -28,10 +28,28 @@ def edm_command(
     ] = None,
     max_steps: Annotated[int, typer.Option("--max-steps", help="optimizer steps")] = 10000,
     batch_size: Annotated[int, typer.Option("--batch-size", help="molecules per step")] = 64,
-    layers: Annotated[int, typer.Option("--layers", help="EGNN layers (EDM: 9)")] = 4,
-    hidden: Annotated[int, typer.Option("--hidden", help="EGNN width (EDM: 256)")] = 64,
-    timesteps: Annotated[int, typer.Option("--timesteps", help="diffusion steps T (EDM: 1000)")] = 500,
+    layers: Annotated[
+        int | None, typer.Option("--layers", help="EGNN layers (EDM: 9) [default: 4, or --init's]")
+    ] = None,
+    hidden: Annotated[
+        int | None, typer.Option("--hidden", help="EGNN width (EDM: 256) [default: 64, or --init's]")
+    ] = None,
+    timesteps: Annotated[
+        int | None,
+        typer.Option("--timesteps", help="diffusion steps T (EDM: 1000) [default: 500, or --init's]"),
+    ] = None,
+    init: Annotated[
+        Path | None,
+        typer.Option(
+            "--init",
+            help="warm start from this model's weights and architecture ('default': the shipped one)",
+        ),
+    ] = None,
     lr: Annotated[float, typer.Option("--lr", help="AdamW learning rate")] = 1e-4,
+    lr_schedule: Annotated[
+        str, typer.Option("--lr-schedule", help="constant, or cosine / linear decay to 0 at --max-steps")
+    ] = "constant",
+    warmup_steps: Annotated[int, typer.Option("--warmup-steps", help="linear learning-rate warmup")] = 0,
     checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", help="save every N steps")] = 250,
     log_every: Annotated[int, typer.Option("--log-every", help="metrics.jsonl line every N steps")] = 10,
     ema_decay: Annotated[
@@ -72,6 +90,9 @@ def edm_command(
             hidden=hidden,
             timesteps=timesteps,
             lr=lr,
+            lr_schedule=lr_schedule,
+            warmup_steps=warmup_steps,
+            init=init,
             seed=seed,
             device=device,
             quiet=quiet,
