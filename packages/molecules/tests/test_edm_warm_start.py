@@ -1,4 +1,5 @@
-"""`vmol train edm --init`: a warm start keeps the init model's weights and architecture, recounts p(N)."""
+"""Where `vmol train edm` takes its model from: `--init` (weights and architecture, p(N) recounted) or, on
+`--resume`, the run's checkpoint; and its learning-rate schedule."""
 
 from __future__ import annotations
 
@@ -85,7 +86,10 @@ def test_linear_schedule_warms_up_and_decays_to_zero(tmp_path: Path, three: list
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--layers", "2"], "--layers 2 differs from the --init model's 1; leave it out"),
+        (
+            ["--layers", "2"],
+            "--layers 2 differs from the --init model's 1; leave it out to keep the --init model's",
+        ),
         (["--timesteps", "10"], "--timesteps 10 differs from the --init model's 500"),
     ],
 )
@@ -112,3 +116,18 @@ def test_bad_init_and_schedule_exit_2(tmp_path: Path, three: list[Molecule]) -> 
         result = runner.invoke(app, [*base, *args])
         assert result.exit_code == 2, args
         assert message in result.output
+
+
+def test_resume_keeps_the_run_architecture(tmp_path: Path, three: list[Molecule]) -> None:
+    data = write_data(tmp_path / "three", three * 3)
+    sizes = ["--layers", "1", "--hidden", "8", "--timesteps", "10"]
+    train("--data", str(data), "--out", str(tmp_path / "m"), "--max-steps", "2", *sizes)
+    summary = train("--data", str(data), "--out", str(tmp_path / "m"), "--max-steps", "3", "--resume")
+    assert summary["steps"] == 3
+    assert load_edm(tmp_path / "m").config.hidden == 8
+    other = runner.invoke(
+        app,
+        ["train", "edm", "--data", str(data), "--out", str(tmp_path / "m"), "--resume", "--hidden", "16"],
+    )
+    assert other.exit_code == 2
+    assert "--hidden 16 differs from the run's checkpoint's 8" in other.output

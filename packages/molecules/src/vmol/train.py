@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from vcore.errors import UserError
 from vcore.precision import use_bf16
-from vcore.train import TrainConfig, train
+from vcore.train import CHECKPOINT_DIR, TrainConfig, train
 from vcore.train.loop import LossFn
 from vmol.io.molecules import Molecule, read_npz
 from vmol.model.batch import MoleculeDataset, check_types, size_chunks
@@ -123,22 +123,31 @@ def load_init(init: Path) -> EDM:
 
 
 def build_model(options: TrainOptions, molecules: list[Molecule]) -> EDM:
-    """A fresh EDM of the options' architecture, or a copy of the `init` model with p(N) of `molecules`."""
+    """The model to train, with p(N) counted on `molecules`.
+
+    Resuming a run: the architecture of its checkpoint (the loop then loads its weights). Otherwise with
+    `init`: a copy of that model. Otherwise a fresh EDM of the options' sizes. Sizes given explicitly must
+    agree with the checkpoint's or the init model's.
+    """
     asked = {name: getattr(options, name) for name in ARCHITECTURE_DEFAULTS}
     counts = n_nodes_counts(molecules)
-    if options.init is None:
+    saved = options.run_folder() / CHECKPOINT_DIR
+    if options.resume and saved.is_dir():
+        source, flag = EDM.from_pretrained(saved), "run's checkpoint"
+    elif options.init is not None:
+        source, flag = load_init(options.init), "--init model"
+    else:
         size = {name: ARCHITECTURE_DEFAULTS[name] if v is None else v for name, v in asked.items()}
         config = EDMConfig(
             hidden=size["hidden"], layers=size["layers"], timesteps=size["timesteps"], n_nodes_counts=counts
         )
         check_types(molecules, config.atom_types, str(options.data / "train.npz"))
         return EDM(config)
-    source = load_init(options.init)
     for name, value in asked.items():
         if value is not None and value != getattr(source.config, name):
             raise UserError(
-                f"--{name} {value} differs from the --init model's {getattr(source.config, name)}; "
-                "leave it out to keep the init model's"
+                f"--{name} {value} differs from the {flag}'s {getattr(source.config, name)}; "
+                f"leave it out to keep the {flag}'s"
             )
     config = replace(source.config, n_nodes_counts=counts)
     check_types(molecules, config.atom_types, str(options.data / "train.npz"))
