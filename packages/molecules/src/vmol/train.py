@@ -180,7 +180,7 @@ def run_training(options: TrainOptions) -> dict[str, Any]:
         max_steps=options.max_steps,
         batch_size=min(options.batch_size, len(molecules)),
         lr=options.lr,
-        lr_schedule=options.lr_schedule,  # type: ignore[arg-type]  # checked by TrainConfig
+        lr_schedule=options.lr_schedule,  # type: ignore[arg-type]  # checked above
         warmup_steps=options.warmup_steps,
         grad_clip=1.0,
         checkpoint_every=options.checkpoint_every,
